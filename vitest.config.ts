@@ -1,0 +1,21 @@
+import { defaultServerConditions } from 'vite';
+import { defineConfig } from 'vitest/config';
+
+// Workspace packages export their TypeScript sources under the `@burnrate/source` condition, so
+// tests run against src/ without a build step.
+const conditions = ['@burnrate/source', ...defaultServerConditions];
+
+export default defineConfig({
+  resolve: { conditions },
+  ssr: { resolve: { conditions } },
+  test: {
+    include: ['services/*/test/**/*.test.ts'],
+    // chDB allows one engine per process and data directory: one fork per test file, each with its own dir.
+    pool: 'forks',
+    maxWorkers: 2,
+    globalSetup: ['services/devstack/src/vitest/global-setup.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    reporters: ['default'],
+  },
+});

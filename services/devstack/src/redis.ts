@@ -1,0 +1,87 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, openSync } from 'node:fs';
+import net from 'node:net';
+import { join } from 'node:path';
+import { StackError } from './errors.js';
+import { canConnect, hasCommand, tailFile, terminate, waitFor } from './process.js';
+
+export interface LocalRedis {
+  url: string;
+  /** True when this process started redis-server (and so will stop it). */
+  started: boolean;
+  stop(): Promise<void>;
+}
+
+/** Sends PING over a raw socket; true on +PONG (or NOAUTH, which still proves a Redis is there). */
+export function pingRedis(url: string, timeoutMs = 1_000): Promise<boolean> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: hostname || '127.0.0.1', port: Number(port || 6379) });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', (data) => done(/^(\+PONG|-NOAUTH)/.test(data.toString())));
+    socket.once('error', () => done(false));
+  });
+}
+
+/**
+ * Uses the Redis at `url` when it answers; otherwise starts redis-server on `port` with an append-only
+ * file and `noeviction` (BullMQ refuses to run on an evicting Redis).
+ */
+export async function ensureRedis(options: {
+  url: string;
+  dataDir: string;
+  port: number;
+}): Promise<LocalRedis> {
+  if (await pingRedis(options.url)) return { url: options.url, started: false, stop: async () => {} };
+  if (!hasCommand('redis-server', ['--version'])) {
+    throw new StackError(
+      'missing_redis',
+      `No Redis answers at ${options.url} and redis-server is not installed: install it (apt-get install redis-server) or set REDIS_URL to a running Redis.`,
+    );
+  }
+  const url = `redis://127.0.0.1:${options.port}`;
+  if (await canConnect('127.0.0.1', options.port)) {
+    throw new StackError(
+      'port_in_use',
+      `Port ${options.port} on 127.0.0.1 is taken by something that is not Redis, so redis-server cannot start there: free it or set REDIS_URL.`,
+    );
+  }
+  mkdirSync(options.dataDir, { recursive: true });
+  const logPath = join(options.dataDir, 'redis.log');
+  const out = openSync(logPath, 'a');
+  const child = spawn(
+    'redis-server',
+    [
+      '--bind',
+      '127.0.0.1',
+      '--port',
+      String(options.port),
+      '--dir',
+      options.dataDir,
+      '--appendonly',
+      'yes',
+      '--maxmemory-policy',
+      'noeviction',
+      '--save',
+      '',
+    ],
+    { detached: true, stdio: ['ignore', out, out] },
+  );
+  const pid = child.pid ?? -1;
+  await waitFor(
+    () => pingRedis(url),
+    15_000,
+    () =>
+      new StackError(
+        'redis_not_ready',
+        `redis-server did not answer on ${url} within 15 s.`,
+        tailFile(logPath),
+      ),
+  );
+  return { url, started: true, stop: () => terminate(pid, 10_000) };
+}

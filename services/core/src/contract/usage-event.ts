@@ -6,10 +6,13 @@
  * reads and cache writes; `output` excludes reasoning. Provider adapters in @burnrate/sdk do the
  * conversion from each provider's (often overlapping) counters.
  */
-export const STEP_KINDS = ['llm_call', 'tool_call', 'embedding', 'retry', 'eval', 'other'] as const;
+// Symbol order follows the latest schema; new symbols are only ever appended (see docs/event-contract.md).
+export const STEP_KINDS = ['llm_call', 'tool_call', 'embedding', 'retry', 'eval', 'other', 'rerank'] as const;
 export type StepKind = (typeof STEP_KINDS)[number];
 
-export const EVENT_STATUSES = ['ok', 'error', 'timeout', 'cancelled'] as const;
+// 'other' is the Avro enum default: an old reader maps a status it does not know to it rather than
+// guessing success or failure.
+export const EVENT_STATUSES = ['ok', 'error', 'timeout', 'cancelled', 'other'] as const;
 export type EventStatus = (typeof EVENT_STATUSES)[number];
 
 export interface TokenUsage {
@@ -45,7 +48,9 @@ export interface UsageEvent {
   step_id: string | null;
   parent_step_id: string | null;
   step_kind: StepKind;
+  /** 0 for a root step, parent depth + 1 otherwise. */
   depth: number;
+  /** 1 for the first try of a step, 2 for the first retry, and so on. */
   attempt: number;
   feature: string | null;
   provider: string;
@@ -60,4 +65,8 @@ export interface UsageEvent {
   /** Optional quality score in [0, 1] for cost-versus-accuracy views. */
   quality_score: number | null;
   tags: Record<string, string>;
+  /** Deployment environment of the emitting service, e.g. production (schema v2). */
+  environment?: string | null;
+  /** The provider's own id for the API request, for reconciliation (schema v2). */
+  request_id?: string | null;
 }

@@ -1,0 +1,60 @@
+import { loadConfig } from '../config/load.js';
+import { createApp } from '../runtime/app.js';
+import { createLifecycle } from '../runtime/lifecycle.js';
+import { createLogger } from '../runtime/logger.js';
+
+export interface CliHost {
+  /** Called once with the function that shuts the process down gracefully. */
+  onSignal(handler: () => void): void;
+}
+
+const USAGE = `usage: burnrate <command>
+
+commands:
+  run                 run the roles in BURNRATE_ROLES (default: all) until SIGINT/SIGTERM
+  customers import F  publish customer records (JSON lines or CSV) to the customers topic
+  reprice             re-price a time range with the current catalog (see --help)
+  migrate             apply ClickHouse migrations and exit
+`;
+
+export async function runCli(argv: string[], host: CliHost): Promise<number> {
+  const [command = 'run', ...rest] = argv;
+  switch (command) {
+    case 'run':
+      return run(host);
+    case 'customers':
+      return (await import('./customers.js')).customersCommand(rest);
+    case 'reprice':
+      return (await import('./reprice.js')).repriceCommand(rest);
+    case 'migrate':
+      return (await import('./migrate-command.js')).migrateCommand();
+    case 'help':
+    case '--help':
+      process.stdout.write(USAGE);
+      return 0;
+    default:
+      process.stderr.write(`burnrate: unknown command "${command}"\n${USAGE}`);
+      return 2;
+  }
+}
+
+async function run(host: CliHost): Promise<number> {
+  const config = loadConfig();
+  const logger = createLogger(config.LOG_LEVEL);
+  const { components } = createApp(config, logger);
+  const lifecycle = createLifecycle(components, logger, config.SHUTDOWN_TIMEOUT_MS);
+  let stopped!: () => void;
+  const done = new Promise<void>((r) => {
+    stopped = r;
+  });
+  host.onSignal(() => {
+    logger.info('shutting down');
+    void lifecycle.stop().then(stopped);
+  });
+  await lifecycle.start();
+  logger.info({ roles: config.BURNRATE_ROLES }, 'burnrate is running');
+  await done;
+  logger.info('stopped');
+  logger.flush();
+  return 0;
+}

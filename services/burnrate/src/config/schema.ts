@@ -1,0 +1,62 @@
+import { z } from 'zod';
+
+/** Roles one burnrate process can run; `all` runs every role in one process (laptops, tests). */
+export const ROLES = ['clickhouse', 'enricher', 'ledger', 'demo'] as const;
+export type Role = (typeof ROLES)[number];
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
+  .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+const port = int(1, 65_535);
+
+/**
+ * Every setting a burnrate process reads, by environment variable name. Defaults suit the local stack
+ * started by `npm start`; docker-compose.yml and production override them.
+ */
+export const configSchema = z.object({
+  BURNRATE_ROLES: z
+    .string()
+    .default('all')
+    .transform((s, ctx) => {
+      const names = s.split(',').map((r) => r.trim()).filter(Boolean);
+      if (names.includes('all')) return [...ROLES];
+      for (const n of names) {
+        if (!(ROLES as readonly string[]).includes(n)) {
+          ctx.addIssue({ code: 'custom', message: `unknown role "${n}" (known: all, ${ROLES.join(', ')})` });
+          return z.NEVER;
+        }
+      }
+      return names as Role[];
+    }),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  KAFKA_BROKERS: z.string().min(1).default('127.0.0.1:9092').transform((s) => s.split(',').map((b) => b.trim())),
+  KAFKA_CLIENT_ID: z.string().min(1).default('burnrate'),
+  BURNRATE_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-" only').default(''),
+  KAFKA_TOPIC_PARTITIONS: int(1, 1024).default(4),
+  KAFKA_REPLICATION_FACTOR: int(1, 10).default(1),
+  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  CLICKHOUSE_URL: z.string().url().optional(),
+  CLICKHOUSE_USER: z.string().default('default'),
+  CLICKHOUSE_PASSWORD: z.string().default(''),
+  CLICKHOUSE_DATABASE: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a plain identifier').default('burnrate'),
+  BURNRATE_DATA_DIR: z.string().min(1).default('.burnrate/dev/chdb'),
+  CLICKHOUSE_HTTP_HOST: z.string().default('127.0.0.1'),
+  CLICKHOUSE_HTTP_PORT: port.default(8123),
+  CLICKHOUSE_ANALYST_USER: z.string().min(1).default('analyst'),
+  CLICKHOUSE_ANALYST_PASSWORD: z.string().default('analyst'),
+  BURNRATE_PRICES_FILE: z.string().optional(),
+  BURNRATE_LATE_HORIZON_HOURS: int(1).default(24 * 35),
+  BURNRATE_MAX_FUTURE_SKEW_SECONDS: int(0).default(300),
+  ENRICHER_TRANSACTIONAL_ID: z.string().min(1).optional(),
+  ENRICHER_DEDUP_WINDOW_SECONDS: int(0).default(900),
+  LEDGER_FETCH_WAIT_MS: int(10, 60_000).default(500),
+  LEDGER_MAX_BATCH_BYTES: int(1024).default(8 * 1024 * 1024),
+  /** Testing only: `false` turns off the replay guard and insert dedup (the negative control). */
+  LEDGER_DEDUP: bool.default(true),
+  LEDGER_RETRY_LOG_INTERVAL_MS: int(100).default(10_000),
+  DEMO_EVENTS_PER_SECOND: z.coerce.number().min(0).max(100_000).default(20),
+  SHUTDOWN_TIMEOUT_MS: int(100).default(30_000),
+});
+
+export type Config = z.output<typeof configSchema>;

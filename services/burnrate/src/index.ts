@@ -1,0 +1,11 @@
+export * from './clickhouse/client.js';
+export * from './clickhouse/migrate.js';
+export * from './config/load.js';
+export * from './config/schema.js';
+export * from './kafka/client.js';
+export * from './kafka/topics.js';
+export * from './runtime/app.js';
+export * from './runtime/lifecycle.js';
+export * from './runtime/logger.js';
+export { createLedger } from './roles/ledger/ledger.js';
+export { createEnricher } from './roles/enricher/enricher.js';

@@ -1,0 +1,50 @@
+import type { Kafka } from 'kafkajs';
+
+export interface TopicNames {
+  events: string;
+  enriched: string;
+  dlq: string;
+  customers: string;
+}
+
+export function topicNames(prefix: string): TopicNames {
+  return {
+    events: `${prefix}usage.events`,
+    enriched: `${prefix}usage.enriched`,
+    dlq: `${prefix}usage.dlq`,
+    customers: `${prefix}customers`,
+  };
+}
+
+/** Creates burnrate's topics when missing; `customers` is compacted (latest record per customer_ref). */
+export async function ensureTopics(
+  kafka: Kafka,
+  names: TopicNames,
+  options: { partitions: number; replicationFactor: number },
+): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const wanted = [
+      { topic: names.events, numPartitions: options.partitions },
+      { topic: names.enriched, numPartitions: options.partitions },
+      { topic: names.dlq, numPartitions: 1 },
+      {
+        topic: names.customers,
+        numPartitions: 1,
+        configEntries: [
+          { name: 'cleanup.policy', value: 'compact' },
+          { name: 'min.compaction.lag.ms', value: '0' },
+        ],
+      },
+    ].filter((t) => !existing.has(t.topic));
+    if (wanted.length === 0) return;
+    await admin.createTopics({
+      topics: wanted.map((t) => ({ ...t, replicationFactor: options.replicationFactor })),
+      waitForLeaders: true,
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -1,0 +1,21 @@
+import { BurnrateError } from '@burnrate/core';
+import { runCli } from './cli/run-cli.js';
+
+/**
+ * The only place that touches process-level state: argv, exit codes and signal handlers.
+ * Everything else is created explicitly by runCli() and friends.
+ */
+const exitCode = await runCli(process.argv.slice(2), {
+  onSignal: (handler) => {
+    process.once('SIGINT', handler);
+    process.once('SIGTERM', handler);
+  },
+}).catch((error: unknown) => {
+  if (error instanceof BurnrateError) {
+    process.stderr.write(`burnrate: ${error.message}\n`);
+    return 2;
+  }
+  process.stderr.write(`burnrate: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  return 1;
+});
+process.exitCode = exitCode;

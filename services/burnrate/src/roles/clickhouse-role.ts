@@ -1,0 +1,34 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { Logger } from 'pino';
+import { createClickHouseHttpServer } from '../clickhouse/http/index.js';
+import type { Config } from '../config/load.js';
+import type { Component } from '../runtime/app.js';
+
+/**
+ * Embedded mode: this process owns the chDB data directory and serves the ClickHouse HTTP interface
+ * so other burnrate processes and analysts' tools reach it as if it were a ClickHouse server.
+ */
+export function createClickHouseRole(config: Config, client: () => ClickHouseClient, logger: Logger): Component {
+  let server: ReturnType<typeof createClickHouseHttpServer> | undefined;
+  return {
+    name: 'clickhouse-http',
+    async start() {
+      server = createClickHouseHttpServer({
+        client: client(),
+        host: config.CLICKHOUSE_HTTP_HOST,
+        port: config.CLICKHOUSE_HTTP_PORT,
+        defaultDatabase: config.CLICKHOUSE_DATABASE,
+        users: [
+          { name: config.CLICKHOUSE_USER, password: config.CLICKHOUSE_PASSWORD, readonly: false },
+          { name: config.CLICKHOUSE_ANALYST_USER, password: config.CLICKHOUSE_ANALYST_PASSWORD, readonly: true },
+        ],
+        logger: logger.child({ role: 'clickhouse' }),
+      });
+      const { url } = await server.start();
+      logger.info({ url, database: config.CLICKHOUSE_DATABASE, analystUser: config.CLICKHOUSE_ANALYST_USER }, 'ClickHouse HTTP interface listening');
+    },
+    async stop() {
+      await server?.stop();
+    },
+  };
+}

@@ -1,0 +1,59 @@
+import { createEmitter } from '@burnrate/sdk';
+import type { Kafka } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { TopicNames } from '../kafka/topics.js';
+import type { Component } from '../runtime/app.js';
+import { publishCustomers } from './customers-publisher.js';
+import { DEMO_CUSTOMERS, demoRun } from './demo-data.js';
+
+/**
+ * Demo traffic for `npm start`: publishes the demo customers to the compacted customers topic,
+ * then emits workflow runs through the real client library at roughly `eventsPerSecond`.
+ */
+export function createDemo(o: {
+  kafka: Kafka;
+  brokers: string[];
+  topics: TopicNames;
+  eventsPerSecond: number;
+  logger: Logger;
+}): Component {
+  const log = o.logger.child({ role: 'demo' });
+  const emitter = createEmitter({ brokers: o.brokers, topic: o.topics.events, clientId: 'burnrate-demo', service: 'demo-app', logger: log });
+  let timer: NodeJS.Timeout | undefined;
+  return {
+    name: 'demo',
+    async start() {
+      await publishCustomers(o.kafka, o.topics.customers, DEMO_CUSTOMERS.map(toCustomerRecord));
+      if (o.eventsPerSecond <= 0) return;
+      const tickMs = 100;
+      let owed = 0;
+      timer = setInterval(() => {
+        owed += (o.eventsPerSecond * tickMs) / 1000;
+        while (owed >= 1) {
+          const run = demoRun();
+          for (const e of run) emitter.emit({ ...e, step_kind: 'llm_call' });
+          owed -= run.length;
+        }
+      }, tickMs);
+      log.info({ eventsPerSecond: o.eventsPerSecond }, 'demo traffic started');
+    },
+    async stop() {
+      clearInterval(timer);
+      const report = await emitter.close({ timeoutMs: 10_000 });
+      log.info({ report }, 'demo traffic stopped');
+    },
+  };
+}
+
+function toCustomerRecord(c: (typeof DEMO_CUSTOMERS)[number]) {
+  return {
+    customer_ref: c.customer_ref,
+    customer_id: c.customer_id,
+    name: c.name,
+    team: c.team,
+    plan: { kind: c.plan.kind, revenue_usd: c.plan.revenue_usd, currency: 'USD', period: 'month' },
+    monthly_budget_usd: c.monthly_budget_usd,
+    billing_anchor_day: 1,
+    valid_from: '2020-01-01T00:00:00Z',
+  };
+}

@@ -1,0 +1,132 @@
+import type { Kafka, KafkaMessage, Message } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { TopicNames } from '../../kafka/topics.js';
+import type { EventDeduper } from './dedup.js';
+import { type EnrichOutcome, type EnrichStage, enrichMessage } from './enrich-message.js';
+
+export interface EnricherOptions {
+  kafka: Kafka;
+  topics: TopicNames;
+  groupId: string;
+  /**
+   * Stable per instance (e.g. the pod name): a restarted enricher with the same id fences its
+   * predecessor and aborts its open transaction at once instead of after the transaction timeout.
+   */
+  transactionalId: string;
+  stage: EnrichStage;
+  deduper: EventDeduper | undefined;
+  logger: Logger;
+}
+
+export interface EnricherStats {
+  consumed: number;
+  enriched: number;
+  deadLettered: number;
+  duplicates: number;
+  unpriced: number;
+  unmapped: number;
+}
+
+/**
+ * usage.events → usage.enriched (+ usage.dlq), exactly once: each partition batch is decoded,
+ * checked and priced, then its outputs and its consumer offset are committed in ONE Kafka
+ * transaction. A crash anywhere before the commit aborts everything, and the batch is redone.
+ */
+export function createEnricher(o: EnricherOptions) {
+  const log = o.logger.child({ role: 'enricher' });
+  const consumer = o.kafka.consumer({
+    groupId: o.groupId,
+    readUncommitted: false,
+    maxWaitTimeInMs: 100,
+    maxBytesPerPartition: 4 * 1024 * 1024,
+    sessionTimeout: 30_000,
+  });
+  const producer = o.kafka.producer({
+    transactionalId: o.transactionalId,
+    idempotent: true,
+    maxInFlightRequests: 1,
+    transactionTimeout: 60_000,
+  });
+  const stats: EnricherStats = { consumed: 0, enriched: 0, deadLettered: 0, duplicates: 0, unpriced: 0, unmapped: 0 };
+  let running = false;
+
+  async function process(topic: string, partition: number, messages: KafkaMessage[]): Promise<void> {
+    const outcomes: EnrichOutcome[] = messages.map((m) => enrichMessage(o.stage, m, topic, partition));
+    if (o.deduper) await markDuplicates(outcomes, o.deduper, topic, partition);
+    const enriched: Message[] = [];
+    const dlq: Message[] = [];
+    for (const out of outcomes) {
+      if (out.kind === 'enriched') {
+        enriched.push({ key: out.key, value: out.value });
+        if (out.unpriced) stats.unpriced++;
+        if (out.unmapped) stats.unmapped++;
+      } else {
+        dlq.push({ key: out.key, value: out.value });
+        if (out.reason === 'duplicate_event_id') stats.duplicates++;
+      }
+    }
+    const last = messages.at(-1)!;
+    const tx = await producer.transaction();
+    try {
+      if (enriched.length > 0) await tx.send({ topic: o.topics.enriched, messages: enriched, acks: -1 });
+      if (dlq.length > 0) await tx.send({ topic: o.topics.dlq, messages: dlq, acks: -1 });
+      await tx.sendOffsets({
+        consumerGroupId: o.groupId,
+        topics: [{ topic, partitions: [{ partition, offset: (BigInt(last.offset) + 1n).toString() }] }],
+      });
+      await tx.commit();
+    } catch (error) {
+      await tx.abort().catch(() => {});
+      throw error;
+    }
+    stats.consumed += messages.length;
+    stats.enriched += enriched.length;
+    stats.deadLettered += dlq.length;
+  }
+
+  return {
+    stats: (): EnricherStats => ({ ...stats }),
+    async start(): Promise<void> {
+      await producer.connect();
+      await consumer.connect();
+      await consumer.subscribe({ topic: o.topics.events, fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+          if (batch.messages.length === 0 || !isRunning() || isStale()) return;
+          await process(batch.topic, batch.partition, batch.messages);
+          resolveOffset(batch.lastOffset());
+          await heartbeat();
+        },
+      });
+      running = true;
+      log.info({ topic: o.topics.events, groupId: o.groupId }, 'enricher started');
+    },
+    async stop(): Promise<void> {
+      if (!running) return;
+      running = false;
+      await consumer.disconnect();
+      await producer.disconnect();
+      log.info(stats, 'enricher stopped');
+    },
+  };
+}
+
+async function markDuplicates(outcomes: EnrichOutcome[], deduper: EventDeduper, topic: string, partition: number) {
+  const idx: number[] = [];
+  const ids: string[] = [];
+  const positions: string[] = [];
+  outcomes.forEach((out, i) => {
+    if (out.kind !== 'enriched') return;
+    idx.push(i);
+    ids.push(out.eventId);
+    positions.push(`${topic}/${partition}/${out.offset}`);
+  });
+  const dups = await deduper.duplicates(ids, positions);
+  for (const d of dups) {
+    const i = idx[d]!;
+    const out = outcomes[i] as Extract<EnrichOutcome, { kind: 'enriched' }>;
+    outcomes[i] = out.asDuplicate();
+  }
+}

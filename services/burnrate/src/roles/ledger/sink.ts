@@ -1,0 +1,58 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import { BurnrateError } from '@burnrate/core';
+import { classifyClickHouseError } from '../../clickhouse/errors.js';
+
+export interface SinkRow {
+  offset: bigint;
+  /** One JSONEachRow line (no trailing newline). */
+  json: string;
+}
+
+/**
+ * Inserts JSONEachRow lines as one INSERT. The data travels inline after `FORMAT JSONEachRow`, which
+ * a ClickHouse server and chDB both accept. `token` makes a retried insert of the same rows a no-op
+ * (insert_deduplication_token + the table's non_replicated_deduplication_window).
+ */
+export async function insertRows(
+  clickhouse: ClickHouseClient,
+  table: string,
+  rows: SinkRow[],
+  token: string | undefined,
+): Promise<void> {
+  if (rows.length === 0) return;
+  let body = '';
+  for (const row of rows) body += `${row.json}\n`;
+  try {
+    await clickhouse.command({
+      query: `INSERT INTO ${table} FORMAT JSONEachRow\n${body}`,
+      clickhouse_settings: token === undefined ? {} : { insert_deduplication_token: token },
+    });
+  } catch (error) {
+    throw classifyClickHouseError(error, `an insert of ${rows.length} rows into ${table}`);
+  }
+}
+
+/**
+ * Finds the rows ClickHouse refuses by bisection, so one bad row costs one dead letter instead of
+ * stopping its partition. Returns the rows that could not be stored, with the reason.
+ */
+export async function insertOrIsolate(
+  clickhouse: ClickHouseClient,
+  table: string,
+  rows: SinkRow[],
+  tokenFor: (rows: SinkRow[]) => string | undefined,
+): Promise<Array<{ row: SinkRow; error: BurnrateError }>> {
+  try {
+    await insertRows(clickhouse, table, rows, tokenFor(rows));
+    return [];
+  } catch (error) {
+    const e = classifyClickHouseError(error, `an insert into ${table}`);
+    if (e.retriable) throw e;
+    if (rows.length === 1) return [{ row: rows[0]!, error: e }];
+    const mid = rows.length >> 1;
+    return [
+      ...(await insertOrIsolate(clickhouse, table, rows.slice(0, mid), tokenFor)),
+      ...(await insertOrIsolate(clickhouse, table, rows.slice(mid), tokenFor)),
+    ];
+  }
+}

@@ -4,7 +4,34 @@ export * from './contract/compatibility.js';
 export * from './contract/decode-error.js';
 export * from './contract/event-id.js';
 export * from './contract/fingerprint.js';
+export {
+  CONFLUENT_HEADER_BYTES,
+  type ConfluentFramingOptions,
+  SINGLE_OBJECT_HEADER_BYTES,
+  SINGLE_OBJECT_MAGIC,
+} from './contract/framing.js';
 export * from './contract/schema-registry.js';
 export * from './contract/usage-event.js';
 export * from './contract/validate.js';
+export * from './customers/import.js';
+export * from './customers/kafka.js';
+export * from './customers/record.js';
+export * from './customers/table.js';
+export * from './customers/types.js';
+export * from './enrich/columns.js';
+export * from './enrich/enrich.js';
+export * from './enrich/timeliness.js';
 export * from './errors.js';
+export * from './money/decimal.js';
+export * from './money/nanos.js';
+export * from './money/rounding.js';
+export * from './pricing/bundled.js';
+export * from './pricing/catalog.js';
+export * from './pricing/cost.js';
+export * from './pricing/litellm.js';
+export * from './pricing/normalize.js';
+export * from './pricing/overrides.js';
+export { parseCatalog } from './pricing/parse.js';
+export * from './pricing/resolve.js';
+export * from './pricing/types.js';
+export * from './reference/effective.js';

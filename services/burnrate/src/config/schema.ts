@@ -42,7 +42,7 @@ export const configSchema = z.object({
   CLICKHOUSE_DATABASE: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a plain identifier').default('burnrate'),
   BURNRATE_DATA_DIR: z.string().min(1).default('.burnrate/dev/chdb'),
   CLICKHOUSE_HTTP_HOST: z.string().default('127.0.0.1'),
-  CLICKHOUSE_HTTP_PORT: port.default(8123),
+  CLICKHOUSE_HTTP_PORT: int(0, 65_535).default(8123),
   CLICKHOUSE_ANALYST_USER: z.string().min(1).default('analyst'),
   CLICKHOUSE_ANALYST_PASSWORD: z.string().default('analyst'),
   BURNRATE_PRICES_FILE: z.string().optional(),

@@ -31,7 +31,7 @@ interface DemoModel {
 const MODELS: DemoModel[] = [
   { provider: 'openai', model: 'gpt-4o-mini' },
   { provider: 'openai', model: 'gpt-4.1' },
-  { provider: 'anthropic', model: 'claude-sonnet-4-20250514' },
+  { provider: 'anthropic', model: 'claude-sonnet-4-5' },
   { provider: 'google', model: 'gemini-2.5-flash' },
   { provider: 'acme-labs', model: 'acme-finetune-v1' },
 ];

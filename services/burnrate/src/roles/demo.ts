@@ -51,9 +51,11 @@ function toCustomerRecord(c: (typeof DEMO_CUSTOMERS)[number]) {
     customer_id: c.customer_id,
     name: c.name,
     team: c.team,
-    plan: { kind: c.plan.kind, revenue_usd: c.plan.revenue_usd, currency: 'USD', period: 'month' },
-    monthly_budget_usd: c.monthly_budget_usd,
+    plan: { kind: c.plan.kind, revenue_nanos: usdToNanos(c.plan.revenue_usd), currency: 'USD', period: 'month' },
+    monthly_budget_nanos: usdToNanos(c.monthly_budget_usd),
     billing_anchor_day: 1,
     valid_from: '2020-01-01T00:00:00Z',
   };
 }
+
+const usdToNanos = (usd: string) => (BigInt(usd) * 1_000_000_000n).toString();

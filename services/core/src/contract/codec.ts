@@ -1,25 +1,22 @@
 import type { Type } from 'avsc';
-import { ConfigError, ValidationError } from '../errors.js';
+import { ValidationError } from '../errors.js';
 import { DecodeError } from './decode-error.js';
+import {
+  badMagic,
+  CONFLUENT_HEADER_BYTES,
+  type ConfluentFramingOptions,
+  confluentHeader,
+  resolveWriteVersion,
+  SINGLE_OBJECT_HEADER_BYTES,
+  singleObjectHeader,
+  unknownFingerprint,
+} from './framing.js';
 import {
   bundledSchemaRegistry,
   type UsageEventSchema,
   type UsageEventSchemaRegistry,
 } from './schema-registry.js';
 import type { UsageEvent } from './usage-event.js';
-
-/** Avro single-object encoding: C3 01, then the 8-byte little-endian CRC-64-AVRO fingerprint. */
-export const SINGLE_OBJECT_MAGIC = Uint8Array.of(0xc3, 0x01);
-export const SINGLE_OBJECT_HEADER_BYTES = 10;
-/** Confluent Schema Registry framing: magic byte 0, then the 4-byte big-endian schema id. */
-export const CONFLUENT_HEADER_BYTES = 5;
-
-export interface ConfluentFramingOptions {
-  /** Registry schema id → bundled schema version, as registered; core makes no registry calls. */
-  ids: ReadonlyMap<number, number>;
-  /** Registry schema id written in front of every encoded event; its version is the writer schema. */
-  writeId: number;
-}
 
 export interface UsageEventCodecOptions {
   /** Schema version to write; defaults to the latest (or the version of `confluent.writeId`). */
@@ -85,6 +82,7 @@ export function createUsageEventCodec(options: UsageEventCodecOptions = {}): Usa
       resolver: w === reader ? undefined : readerType.createResolver(w.type),
     };
   });
+  const known = entries.map((e) => `v${e.version} ${e.fingerprintHex}`).join(', ');
   const byConfluentId = new Map<number, WriterEntry>();
   for (const [id, version] of confluent?.ids ?? []) {
     byConfluentId.set(id, entries.find((e) => e.version === version)!);
@@ -125,7 +123,7 @@ export function createUsageEventCodec(options: UsageEventCodecOptions = {}): Usa
           break;
         }
       }
-      if (!entry) throw unknownFingerprint(high, low, entries);
+      if (!entry) throw unknownFingerprint(high, low, known);
       offset = SINGLE_OBJECT_HEADER_BYTES;
     } else if (confluent && bytes.length >= CONFLUENT_HEADER_BYTES && bytes[0] === 0) {
       const id = ((bytes[1]! << 24) | (bytes[2]! << 16) | (bytes[3]! << 8) | bytes[4]!) >>> 0;
@@ -161,79 +159,28 @@ export function createUsageEventCodec(options: UsageEventCodecOptions = {}): Usa
   return { writeVersion, readerVersion: reader.version, encode, decode };
 }
 
-function resolveWriteVersion(registry: UsageEventSchemaRegistry, options: UsageEventCodecOptions): number {
-  const confluent = options.confluent;
-  if (!confluent) return options.writeVersion ?? registry.latest.version;
-  for (const [id, version] of confluent.ids) {
-    if (!Number.isInteger(id) || id < 0 || id > 0xffffffff) {
-      throw new ConfigError(
-        'confluent.ids',
-        `The Confluent schema id ${id} is not a 32-bit unsigned integer.`,
-      );
-    }
-    registry.get(version);
-  }
-  const version = confluent.ids.get(confluent.writeId);
-  if (version === undefined) {
-    throw new ConfigError(
-      'confluent.writeId',
-      `confluent.writeId ${confluent.writeId} is not in confluent.ids.`,
-    );
-  }
-  if (options.writeVersion !== undefined && options.writeVersion !== version) {
-    throw new ConfigError(
-      'writeVersion',
-      `writeVersion ${options.writeVersion} disagrees with confluent.writeId ${confluent.writeId}, which is v${version}.`,
-    );
-  }
-  return version;
-}
-
-function singleObjectHeader(schema: UsageEventSchema): Buffer {
-  const header = Buffer.alloc(SINGLE_OBJECT_HEADER_BYTES);
-  header.set(SINGLE_OBJECT_MAGIC, 0);
-  header.writeBigUInt64LE(schema.fingerprint, 2);
-  return header;
-}
-
-function confluentHeader(id: number): Buffer {
-  const header = Buffer.alloc(CONFLUENT_HEADER_BYTES);
-  header.writeUInt32BE(id, 1);
-  return header;
-}
-
-function unknownFingerprint(high: number, low: number, entries: readonly WriterEntry[]): DecodeError {
-  const hex = high.toString(16).padStart(8, '0') + low.toString(16).padStart(8, '0');
-  const known = entries.map((e) => `v${e.version} ${e.fingerprintHex}`).join(', ');
-  return new DecodeError(
-    'unknown_schema',
-    `No bundled usage-event schema has the fingerprint ${hex} (known: ${known}).`,
-    { fingerprint: hex },
-  );
-}
-
-function badMagic(bytes: Uint8Array, confluent: boolean): DecodeError {
-  const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, 10)).toString('hex');
-  const expected = confluent
-    ? 'C3 01 + 8-byte fingerprint or 00 + 4-byte schema id'
-    : 'C3 01 + 8-byte fingerprint';
-  return new DecodeError(
-    'undecodable',
-    `A usage event must start with ${expected}, but ${bytes.length} bytes start with ${head || 'nothing'}.`,
-  );
-}
-
 function encodeError(type: Type, version: number, event: unknown, cause: unknown): ValidationError {
   let path = '';
+  let expected = '';
+  let value: unknown;
   type.isValid(event, {
-    errorHook: (p: string[]) => {
-      path ||= p.join('.');
+    errorHook: (p: string[], v: unknown, t: Type) => {
+      if (path) return;
+      path = p.join('.');
+      value = v;
+      const symbols = (t as { symbols?: string[] }).symbols;
+      expected = symbols ? `one of ${symbols.join(', ')}` : JSON.stringify(t.schema());
     },
   });
-  const reason = cause instanceof Error ? cause.message : String(cause);
   const error = path
-    ? new ValidationError(path, `${path} does not fit usage-event schema v${version} (${reason}).`)
-    : new ValidationError('event', `The event does not fit usage-event schema v${version} (${reason}).`);
+    ? new ValidationError(
+        path,
+        `${path} ${JSON.stringify(value) ?? 'undefined'} does not fit usage-event schema v${version}, which expects ${expected}.`,
+      )
+    : new ValidationError(
+        'event',
+        `The event does not fit usage-event schema v${version} (${String(cause)}).`,
+      );
   error.cause = cause;
   return error;
 }

@@ -35,7 +35,8 @@ function atLine<T>(line: number, parse: () => T): T {
   try {
     return parse();
   } catch (error) {
-    if (error instanceof ValidationError) throw new CustomerImportError(line, error.field ?? 'record', error.message);
+    if (error instanceof ValidationError)
+      throw new CustomerImportError(line, error.field ?? 'record', error.message);
     throw error;
   }
 }
@@ -58,18 +59,27 @@ function parseJsonLines(text: string): CustomerRecord[] {
 
 function parseCsvFile(text: string): CustomerRecord[] {
   const rows = parseCsv(text.startsWith('\uFEFF') ? text.slice(1) : text);
-  if (!Array.isArray(rows)) throw new CustomerImportError(rows.line, 'record', `Line ${rows.line}: ${rows.error}.`);
+  if (!Array.isArray(rows))
+    throw new CustomerImportError(rows.line, 'record', `Line ${rows.line}: ${rows.error}.`);
   const [header, ...body] = rows;
   if (!header) return [];
   const columns = header.cells.map((cell) => cell.trim());
   for (const column of columns) {
     if (!(CUSTOMER_CSV_COLUMNS as readonly string[]).includes(column)) {
-      throw new CustomerImportError(header.line, column, `Line ${header.line}: column "${column}" is not a customer field.`);
+      throw new CustomerImportError(
+        header.line,
+        column,
+        `Line ${header.line}: column "${column}" is not a customer field.`,
+      );
     }
   }
   return body.map(({ line, cells }) => {
     if (cells.length !== columns.length) {
-      throw new CustomerImportError(line, 'record', `Line ${line}: row has ${cells.length} cells but the header has ${columns.length}.`);
+      throw new CustomerImportError(
+        line,
+        'record',
+        `Line ${line}: row has ${cells.length} cells but the header has ${columns.length}.`,
+      );
     }
     const record: Record<string, unknown> = {};
     const plan: Record<string, unknown> = {};

@@ -59,7 +59,12 @@ export function decodeCustomerMessage(
   const keyText = text(key, 'key');
   if (value === null) {
     const at = keyText.lastIndexOf('@');
-    if (at <= 0) throw new ValidationError('key', `Customer message key must be "<customer_ref>@<valid_from>", got "${keyText}".`, CODE);
+    if (at <= 0)
+      throw new ValidationError(
+        'key',
+        `Customer message key must be "<customer_ref>@<valid_from>", got "${keyText}".`,
+        CODE,
+      );
     return { kind: 'delete', customer_ref: keyText.slice(0, at), valid_from: keyText.slice(at + 1) };
   }
   let parsed: unknown;
@@ -69,14 +74,25 @@ export function decodeCustomerMessage(
     if (error instanceof ValidationError) throw error;
     throw new ValidationError('value', 'Customer message value is not valid JSON.', CODE);
   }
-  const envelope = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as { v?: unknown; record?: unknown };
+  const envelope = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as {
+    v?: unknown;
+    record?: unknown;
+  };
   if (envelope.v !== CUSTOMER_MESSAGE_VERSION) {
-    throw new ValidationError('v', `Customer message version must be ${CUSTOMER_MESSAGE_VERSION}, got ${JSON.stringify(envelope.v)}.`, CODE);
+    throw new ValidationError(
+      'v',
+      `Customer message version must be ${CUSTOMER_MESSAGE_VERSION}, got ${JSON.stringify(envelope.v)}.`,
+      CODE,
+    );
   }
   const record = parseCustomerRecord(envelope.record, { where: 'Customer message record' });
   const expected = customerMessageKey(record.customer_ref, record.valid_from);
   if (keyText !== expected) {
-    throw new ValidationError('key', `Customer message key "${keyText}" does not match its record ("${expected}").`, CODE);
+    throw new ValidationError(
+      'key',
+      `Customer message key "${keyText}" does not match its record ("${expected}").`,
+      CODE,
+    );
   }
   return { kind: 'upsert', record };
 }

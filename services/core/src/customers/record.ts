@@ -36,7 +36,8 @@ export function parseCustomerRecord(value: unknown, options: CustomerParseOption
   const plan = fields.nested('plan');
   plan.onlyKeys(PLAN_KEYS);
   const currency = plan.string('currency');
-  if (!/^[A-Z]{3}$/.test(currency)) plan.fail('currency', `must be an ISO 4217 code such as "USD", got "${currency}"`);
+  if (!/^[A-Z]{3}$/.test(currency))
+    plan.fail('currency', `must be an ISO 4217 code such as "USD", got "${currency}"`);
   return {
     customer_ref: fields.string('customer_ref'),
     customer_id: fields.string('customer_id'),
@@ -68,7 +69,8 @@ export function customerRecordToJson(record: CustomerRecord): Record<string, unk
       currency: record.plan.currency,
       period: record.plan.period,
     },
-    monthly_budget_nanos: record.monthly_budget_nanos === null ? null : record.monthly_budget_nanos.toString(),
+    monthly_budget_nanos:
+      record.monthly_budget_nanos === null ? null : record.monthly_budget_nanos.toString(),
     billing_anchor_day: record.billing_anchor_day,
     valid_from: record.valid_from,
     valid_to: record.valid_to,

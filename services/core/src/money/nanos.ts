@@ -14,7 +14,11 @@ export function decimalToNanos(value: Decimal, field: string): bigint {
   if (value.scale <= NANO_DIGITS) return value.units * pow10(NANO_DIGITS - value.scale);
   const divisor = pow10(value.scale - NANO_DIGITS);
   if (value.units % divisor !== 0n) {
-    throw new ValidationError(field, `${field} has more than 9 decimals, finer than a nano-USD.`, 'invalid_money');
+    throw new ValidationError(
+      field,
+      `${field} has more than 9 decimals, finer than a nano-USD.`,
+      'invalid_money',
+    );
   }
   return value.units / divisor;
 }
@@ -30,7 +34,11 @@ export function usdToNanos(text: unknown, field: string): bigint {
  */
 export function formatNanosAsUsd(nanos: bigint | number, minDecimals = 2): string {
   if (typeof nanos === 'number' && !Number.isSafeInteger(nanos)) {
-    throw new ValidationError('nanos', `nanos must be a safe integer, got ${describeValue(nanos)}.`, 'invalid_money');
+    throw new ValidationError(
+      'nanos',
+      `nanos must be a safe integer, got ${describeValue(nanos)}.`,
+      'invalid_money',
+    );
   }
   const value = BigInt(nanos);
   const negative = value < 0n;

@@ -38,14 +38,18 @@ export class PriceCatalog {
   /** @throws ValidationError naming the entry and field: bad ids, windows, rates, patterns or overlaps. */
   constructor(version: string, entries: readonly PriceEntry[]) {
     if (!VERSION_TEXT.test(version)) {
-      throw new ValidationError('version', `Catalog version must be 1–64 letters, digits, '.', '_' or '-', got "${version}".`, 'invalid_catalog');
+      throw new ValidationError(
+        'version',
+        `Catalog version must be 1–64 letters, digits, '.', '_' or '-', got "${version}".`,
+        'invalid_catalog',
+      );
     }
     this.version = version;
     this.entries = entries;
     const ids = new Set<string>();
     const patternGroups = new Map<string, Indexed[]>();
     entries.forEach((entry, i) => {
-      if (!ENTRY_ID_TEXT.test(entry.id)) fail(i, entry, 'id', "must be 1–200 letters, digits or . _ / @ : -");
+      if (!ENTRY_ID_TEXT.test(entry.id)) fail(i, entry, 'id', 'must be 1–200 letters, digits or . _ / @ : -');
       if (ids.has(entry.id)) fail(i, entry, 'id', 'is used by another entry');
       ids.add(entry.id);
       if (normalizeProvider(entry.provider) !== entry.provider) {
@@ -71,7 +75,12 @@ export class PriceCatalog {
       const [a, b] = overlap;
       const i = entries.indexOf(b.entry);
       const what = key.split('\u0000')[1];
-      fail(i, b.entry, 'valid_from', `overlaps entry "${a.entry.id}" for the same provider and model or pattern "${what}"`);
+      fail(
+        i,
+        b.entry,
+        'valid_from',
+        `overlaps entry "${a.entry.id}" for the same provider and model or pattern "${what}"`,
+      );
     }
     for (const group of this.byName.values()) group.sort((a, b) => b.window.fromMs - a.window.fromMs);
   }

@@ -87,7 +87,10 @@ function compileUncached(schedule: PriceSchedule, field: string): CompiledSchedu
       );
     }
     previous = above;
-    tiers.push({ aboveInputTokens: BigInt(above), rates: compileRates(tier.tokens_per_million, `${tierField}.tokens_per_million`) });
+    tiers.push({
+      aboveInputTokens: BigInt(above),
+      rates: compileRates(tier.tokens_per_million, `${tierField}.tokens_per_million`),
+    });
   });
   const fees = schedule.fees;
   if (fees.per_audio_second !== undefined && fees.per_audio_minute !== undefined) {

@@ -49,7 +49,11 @@ const TOKENS_PER_PRICE = 1_000_000n;
 
 function count(value: number, field: string): bigint {
   if (!Number.isSafeInteger(value) || value < 0) {
-    throw new ValidationError(field, `${field} must be a non-negative integer, got ${value}.`, 'invalid_event');
+    throw new ValidationError(
+      field,
+      `${field} must be a non-negative integer, got ${value}.`,
+      'invalid_event',
+    );
   }
   return BigInt(value);
 }
@@ -60,7 +64,11 @@ function count(value: number, field: string): bigint {
  * @throws ValidationError for negative or fractional counts or a malformed discount;
  *   BurnrateError `money_overflow` if the total passes 2^53 nano-USD (about 9 million USD).
  */
-export function computeCost(usage: CostableUsage, schedule: PriceSchedule, options: CostOptions = {}): CostBreakdown {
+export function computeCost(
+  usage: CostableUsage,
+  schedule: PriceSchedule,
+  options: CostOptions = {},
+): CostBreakdown {
   const plan = compileSchedule(schedule);
   const { tokens, units } = usage;
   const input = count(tokens.input, 'tokens.input');
@@ -74,10 +82,12 @@ export function computeCost(usage: CostableUsage, schedule: PriceSchedule, optio
   const webSearches = count(units.web_search_calls, 'units.web_search_calls');
 
   // The multiplier (1 - discount) is kept as a fraction and folded into each bucket's single rounding.
-  const discount: Decimal = options.discount === undefined ? { units: 0n, scale: 0 } : parseDecimal(options.discount, 'discount');
+  const discount: Decimal =
+    options.discount === undefined ? { units: 0n, scale: 0 } : parseDecimal(options.discount, 'discount');
   const keepDenominator = pow10(discount.scale);
   const keepNumerator = keepDenominator - discount.units;
-  if (keepNumerator < 0n) throw new ValidationError('discount', `discount must be at most 1, got ${options.discount}.`);
+  if (keepNumerator < 0n)
+    throw new ValidationError('discount', `discount must be at most 1, got ${options.discount}.`);
 
   const price = (quantity: bigint, rate: Decimal, quantityPerPrice: bigint): bigint =>
     quantity === 0n
@@ -108,7 +118,13 @@ export function computeCost(usage: CostableUsage, schedule: PriceSchedule, optio
   };
   const unitsTotal = buckets.images + buckets.audio + buckets.webSearch;
   const total =
-    buckets.input + buckets.cachedInput + buckets.cacheWrite + buckets.output + buckets.reasoning + buckets.request + unitsTotal;
+    buckets.input +
+    buckets.cachedInput +
+    buckets.cacheWrite +
+    buckets.output +
+    buckets.reasoning +
+    buckets.request +
+    unitsTotal;
   // Checking the total suffices: every bucket is non-negative and at most the total.
   toSafeNanos(total, 'cost_total_nanos');
 

@@ -29,8 +29,7 @@ export interface LiteLlmImport {
   skipped: LiteLlmSkip[];
 }
 
-const DEFAULT_SOURCE =
-  'https://github.com/BerriAI/litellm/blob/main/model_prices_and_context_window.json';
+const DEFAULT_SOURCE = 'https://github.com/BerriAI/litellm/blob/main/model_prices_and_context_window.json';
 const TEXT_MODES = new Set(['chat', 'completion', 'responses', 'embedding']);
 /** Cost fields this importer maps onto a PriceEntry. */
 const MAPPED = new Set([
@@ -80,9 +79,20 @@ function tokenPrices(raw: Raw, key: string, suffix: string): TokenPrices | strin
   const mode = raw.mode;
   if (output === undefined && mode !== 'embedding') return `output_cost_per_token${suffix} is missing`;
   const prices: TokenPrices = { input, output: output ?? '0' };
-  const cachedInput = perMillion(raw, `cache_read_input_token_cost${suffix}`, field('cache_read_input_token_cost'));
-  const cacheWrite = perMillion(raw, `cache_creation_input_token_cost${suffix}`, field('cache_creation_input_token_cost'));
-  const reasoning = suffix === '' ? perMillion(raw, 'output_cost_per_reasoning_token', field('output_cost_per_reasoning_token')) : undefined;
+  const cachedInput = perMillion(
+    raw,
+    `cache_read_input_token_cost${suffix}`,
+    field('cache_read_input_token_cost'),
+  );
+  const cacheWrite = perMillion(
+    raw,
+    `cache_creation_input_token_cost${suffix}`,
+    field('cache_creation_input_token_cost'),
+  );
+  const reasoning =
+    suffix === ''
+      ? perMillion(raw, 'output_cost_per_reasoning_token', field('output_cost_per_reasoning_token'))
+      : undefined;
   if (cachedInput !== undefined) prices.cached_input = cachedInput;
   if (cacheWrite !== undefined) prices.cache_write = cacheWrite;
   if (reasoning !== undefined) prices.reasoning = reasoning;
@@ -92,16 +102,20 @@ function tokenPrices(raw: Raw, key: string, suffix: string): TokenPrices | strin
 function importOne(key: string, raw: Raw, options: LiteLlmImportOptions): PriceEntry | string {
   if (typeof raw.litellm_provider !== 'string') return 'litellm_provider is missing';
   const provider = litellmProvider(raw.litellm_provider);
-  if (typeof raw.mode !== 'string' || !TEXT_MODES.has(raw.mode)) return `mode ${JSON.stringify(raw.mode)} is not token-priced`;
+  if (typeof raw.mode !== 'string' || !TEXT_MODES.has(raw.mode))
+    return `mode ${JSON.stringify(raw.mode)} is not token-priced`;
   const unsupported = Object.keys(raw).filter(
-    (name) => isCostField(name) && !MAPPED.has(name) && !IGNORED.test(name) && raw[name] !== 0 && raw[name] !== null,
+    (name) =>
+      isCostField(name) && !MAPPED.has(name) && !IGNORED.test(name) && raw[name] !== 0 && raw[name] !== null,
   );
   if (unsupported.length > 0) return `unsupported cost fields: ${unsupported.join(', ')}`;
   let base: TokenPrices | string;
   let above: TokenPrices | string | undefined;
   try {
     base = tokenPrices(raw, key, '');
-    const hasTier = raw.input_cost_per_token_above_200k_tokens !== undefined || raw.output_cost_per_token_above_200k_tokens !== undefined;
+    const hasTier =
+      raw.input_cost_per_token_above_200k_tokens !== undefined ||
+      raw.output_cost_per_token_above_200k_tokens !== undefined;
     above = hasTier ? tokenPrices(raw, key, '_above_200k_tokens') : undefined;
   } catch (error) {
     return (error as Error).message;
@@ -112,7 +126,8 @@ function importOne(key: string, raw: Raw, options: LiteLlmImportOptions): PriceE
   const slash = key.indexOf('/');
   const model = slash > 0 && litellmProvider(key.slice(0, slash)) === provider ? key.slice(slash + 1) : key;
   const id = `${provider}/${model}@${options.validFrom.slice(0, 10)}`;
-  if (!ENTRY_ID_TEXT.test(id)) return `model name ${JSON.stringify(model)} has characters a price entry id cannot hold`;
+  if (!ENTRY_ID_TEXT.test(id))
+    return `model name ${JSON.stringify(model)} has characters a price entry id cannot hold`;
   return {
     id,
     provider,
@@ -131,7 +146,10 @@ function importOne(key: string, raw: Raw, options: LiteLlmImportOptions): PriceE
 }
 
 /** Converts a parsed LiteLLM price file into catalog entries plus a report of what was left out. */
-export function importLiteLlmPrices(file: Record<string, unknown>, options: LiteLlmImportOptions): LiteLlmImport {
+export function importLiteLlmPrices(
+  file: Record<string, unknown>,
+  options: LiteLlmImportOptions,
+): LiteLlmImport {
   const entries: PriceEntry[] = [];
   const skipped: LiteLlmSkip[] = [];
   const seen = new Set<string>();

@@ -47,7 +47,18 @@ interface Indexed {
 
 const CODE = 'invalid_override';
 const ONE = { units: 1n, scale: 0 };
-const KEYS = ['id', 'customer_id', 'kind', 'provider', 'model', 'valid_from', 'valid_to', 'discount', 'prices', 'notes'];
+const KEYS = [
+  'id',
+  'customer_id',
+  'kind',
+  'provider',
+  'model',
+  'valid_from',
+  'valid_to',
+  'discount',
+  'prices',
+  'notes',
+];
 
 function readOverride(raw: unknown, index: number): Indexed {
   const path = `overrides[${index}]`;
@@ -64,7 +75,8 @@ function readOverride(raw: unknown, index: number): Indexed {
   }
   if (model !== null && provider === null) fields.fail('provider', 'is required when model is given');
   if (kind === 'price' && model === null) fields.fail('model', 'is required for a price override');
-  if (kind !== 'discount' && fields.has('discount')) fields.fail('discount', `is only allowed for kind discount`);
+  if (kind !== 'discount' && fields.has('discount'))
+    fields.fail('discount', `is only allowed for kind discount`);
   if (kind !== 'price' && fields.has('prices')) fields.fail('prices', `is only allowed for kind price`);
   const base: OverrideBase = {
     id: fields.string('id'),
@@ -77,7 +89,8 @@ function readOverride(raw: unknown, index: number): Indexed {
   let override: PriceOverride;
   if (kind === 'discount') {
     const discount = fields.decimal('discount');
-    if (compareDecimal(parseDecimal(discount, fields.name('discount')), ONE) > 0) fields.fail('discount', `must be a fraction from 0 to 1, got "${discount}"`);
+    if (compareDecimal(parseDecimal(discount, fields.name('discount')), ONE) > 0)
+      fields.fail('discount', `must be a fraction from 0 to 1, got "${discount}"`);
     override = { ...base, kind, discount };
   } else if (kind === 'price') {
     override = { ...base, kind, prices: readSchedule(fields.nested('prices'), where, `${path}.prices`) };
@@ -110,7 +123,11 @@ export class PriceOverrides {
     const ids = new Set<string>();
     indexed.forEach((item, i) => {
       if (ids.has(item.override.id)) {
-        throw new ValidationError(`overrides[${i}].id`, `Price override id "${item.override.id}" is used twice.`, CODE);
+        throw new ValidationError(
+          `overrides[${i}].id`,
+          `Price override id "${item.override.id}" is used twice.`,
+          CODE,
+        );
       }
       ids.add(item.override.id);
     });
@@ -140,7 +157,8 @@ export class PriceOverrides {
     const file = Fields.of(value, 'Price overrides', '', CODE);
     file.onlyKeys(['version', 'description', 'overrides']);
     const version = file.string('version');
-    if (!/^[A-Za-z0-9._-]{1,64}$/.test(version)) file.fail('version', "must be 1–64 letters, digits, '.', '_' or '-'");
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(version))
+      file.fail('version', "must be 1–64 letters, digits, '.', '_' or '-'");
     return new PriceOverrides(version, file.list('overrides').map(readOverride));
   }
 
@@ -166,7 +184,15 @@ export class PriceOverrides {
       if (!windowContains(item.window, occurredAtMs)) continue;
       if (item.provider !== null && item.provider !== normalizedProvider) continue;
       const rank =
-        item.provider === null ? 1 : item.model === null ? 2 : item.model === eventModel ? 4 : item.model === catalogModel ? 3 : 0;
+        item.provider === null
+          ? 1
+          : item.model === null
+            ? 2
+            : item.model === eventModel
+              ? 4
+              : item.model === catalogModel
+                ? 3
+                : 0;
       if (rank > bestRank) {
         best = item;
         bestRank = rank;

@@ -5,7 +5,13 @@ import type { PriceEntry, PriceSchedule, PriceTier, TokenPrices, UnitFees } from
 
 const CODE = 'invalid_catalog';
 const TOKEN_KEYS = ['input', 'cached_input', 'cache_write', 'output', 'reasoning'] as const;
-const FEE_KEYS = ['per_request', 'per_image', 'per_audio_second', 'per_audio_minute', 'per_web_search_call'] as const;
+const FEE_KEYS = [
+  'per_request',
+  'per_image',
+  'per_audio_second',
+  'per_audio_minute',
+  'per_web_search_call',
+] as const;
 const ENTRY_KEYS = [
   'id',
   'provider',

@@ -32,7 +32,11 @@ export type PriceResolution =
  * prices the event even when the catalog does not know the model; otherwise no catalog entry means
  * unpriced. The catalog part of price_version is `-` when no entry was used.
  */
-export function resolvePrice(prices: PriceCatalog, overrides: PriceOverrides, query: PriceQuery): PriceResolution {
+export function resolvePrice(
+  prices: PriceCatalog,
+  overrides: PriceOverrides,
+  query: PriceQuery,
+): PriceResolution {
   const entry = prices.lookup(query.provider, query.model, query.occurredAtMs);
   const override =
     query.customerId === null

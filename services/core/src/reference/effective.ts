@@ -27,7 +27,8 @@ export function instantMs(text: unknown): number | undefined {
   if (!match) return undefined;
   const [, year, month, day, hour, minute, second, offsetHour, offsetMinute] = match.map(Number);
   const dateOk = month! >= 1 && month! <= 12 && day! >= 1 && day! <= daysInMonth(year!, month!);
-  const timeOk = Number.isNaN(hour) || (hour! <= 23 && minute! <= 59 && (Number.isNaN(second) || second! <= 59));
+  const timeOk =
+    Number.isNaN(hour) || (hour! <= 23 && minute! <= 59 && (Number.isNaN(second) || second! <= 59));
   const zoneOk = Number.isNaN(offsetHour) || (offsetHour! <= 23 && offsetMinute! <= 59);
   const ms = Date.parse(text as string);
   return dateOk && timeOk && zoneOk && !Number.isNaN(ms) ? ms : undefined;

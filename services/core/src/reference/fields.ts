@@ -23,9 +23,19 @@ export class Fields {
    */
   static of(value: unknown, where: string, path: string, code: string, separator = '.'): Fields {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      throw new ValidationError(path || 'record', `${where} must be a JSON object, got ${describeValue(value)}.`, code);
+      throw new ValidationError(
+        path || 'record',
+        `${where} must be a JSON object, got ${describeValue(value)}.`,
+        code,
+      );
     }
-    return new Fields(value as Record<string, unknown>, where, path ? `${path}${separator}` : '', code, separator);
+    return new Fields(
+      value as Record<string, unknown>,
+      where,
+      path ? `${path}${separator}` : '',
+      code,
+      separator,
+    );
   }
 
   /** The field's full name as shown in errors. */
@@ -47,13 +57,15 @@ export class Fields {
 
   onlyKeys(allowed: readonly string[]): void {
     for (const key of Object.keys(this.value)) {
-      if (!allowed.includes(key)) this.fail(key, `is not a known field (expected one of ${allowed.join(', ')})`);
+      if (!allowed.includes(key))
+        this.fail(key, `is not a known field (expected one of ${allowed.join(', ')})`);
     }
   }
 
   string(key: string): string {
     const value = this.value[key];
-    if (typeof value !== 'string' || value.trim() === '') this.fail(key, `must be a non-empty string, got ${describeValue(value)}`);
+    if (typeof value !== 'string' || value.trim() === '')
+      this.fail(key, `must be a non-empty string, got ${describeValue(value)}`);
     return value;
   }
 
@@ -72,7 +84,8 @@ export class Fields {
 
   oneOf<T extends string>(key: string, allowed: readonly T[]): T {
     const value = this.value[key];
-    if (!allowed.includes(value as T)) this.fail(key, `must be one of ${allowed.join(', ')}, got ${describeValue(value)}`);
+    if (!allowed.includes(value as T))
+      this.fail(key, `must be one of ${allowed.join(', ')}, got ${describeValue(value)}`);
     return value as T;
   }
 
@@ -99,7 +112,10 @@ export class Fields {
     const value = this.value[key];
     if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return BigInt(value);
     if (typeof value === 'string' && /^\d{1,30}$/.test(value)) return BigInt(value);
-    return this.fail(key, `must be a non-negative integer (a string when above 2^53), got ${describeValue(value)}`);
+    return this.fail(
+      key,
+      `must be a non-negative integer (a string when above 2^53), got ${describeValue(value)}`,
+    );
   }
 
   nested(key: string): Fields {
@@ -107,7 +123,13 @@ export class Fields {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       this.fail(key, `must be a JSON object, got ${describeValue(value)}`);
     }
-    return new Fields(value as Record<string, unknown>, this.where, this.name(key) + this.separator, this.code, this.separator);
+    return new Fields(
+      value as Record<string, unknown>,
+      this.where,
+      this.name(key) + this.separator,
+      this.code,
+      this.separator,
+    );
   }
 
   list(key: string): unknown[] {
@@ -121,14 +143,18 @@ export class Fields {
   instant(key: string): number {
     const ms = instantMs(this.value[key]);
     if (ms === undefined) {
-      this.fail(key, `must be an ISO-8601 date or a date-time with a zone such as "2025-06-01T00:00:00Z", got ${describeValue(this.value[key])}`);
+      this.fail(
+        key,
+        `must be an ISO-8601 date or a date-time with a zone such as "2025-06-01T00:00:00Z", got ${describeValue(this.value[key])}`,
+      );
     }
     return ms;
   }
 
   /** `valid_from` (required unless a default is given) and `valid_to` (absent or null: open-ended). */
   window(defaultFromMs?: number): EffectiveWindow {
-    const fromMs = defaultFromMs !== undefined && !this.has('valid_from') ? defaultFromMs : this.instant('valid_from');
+    const fromMs =
+      defaultFromMs !== undefined && !this.has('valid_from') ? defaultFromMs : this.instant('valid_from');
     const toMs = this.has('valid_to') ? this.instant('valid_to') : Number.POSITIVE_INFINITY;
     if (toMs <= fromMs) this.fail('valid_to', 'must be later than valid_from');
     return { fromMs, toMs };

@@ -1,18 +1,9 @@
 import { fileURLToPath } from 'node:url';
-import type {} from 'vitest';
+import './provided-context.js';
 import type { TestProject } from 'vitest/node';
 import { describeStackFailure } from '../errors.js';
 import { startLocalStack } from '../stack.js';
 
-declare module 'vitest' {
-  export interface ProvidedContext {
-    kafkaBrokers: string;
-    redisUrl: string;
-    /** Jars for tests that start and kill brokers of their own; '' when KAFKA_BROKERS was given. */
-    kafkaLibsDir: string;
-    rootDir: string;
-  }
-}
 
 const rootDir = fileURLToPath(new URL('../../../../', import.meta.url));
 

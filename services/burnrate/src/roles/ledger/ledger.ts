@@ -58,7 +58,7 @@ export function createLedger(o: LedgerOptions) {
   const stats: LedgerStats = { rowsWritten: 0, rowsSkippedAsReplay: 0, rowsRejected: 0, batches: 0 };
   let running = false;
 
-  async function handleBatch({ batch, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  async function handleBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
     const table = tables[batch.topic]!;
     const first = BigInt(batch.firstOffset() ?? batch.lastOffset());
     for (let attempt = 0; ; attempt++) {
@@ -96,6 +96,7 @@ export function createLedger(o: LedgerOptions) {
     }
     const next = (BigInt(batch.lastOffset()) + 1n).toString();
     await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+    resolveOffset(batch.lastOffset());
   }
 
   async function deadLetterRejected(rejected: Awaited<ReturnType<typeof insertOrIsolate>>, topic: string, partition: number) {

@@ -1,0 +1,72 @@
+import { readFileSync } from 'node:fs';
+import {
+  type CustomerTable as CustomerTableType,
+  CustomerTable,
+  PriceOverrides,
+  type UsageEvent,
+  applyCustomerMessage,
+  checkEventTimeliness,
+  decodeCustomerMessage,
+  decodeUsageEvent,
+  enrichEvent,
+  loadBundledCatalog,
+  parseCatalog,
+  validateUsageEvent,
+} from '@burnrate/core';
+import type { Kafka } from 'kafkajs';
+import type { Logger } from 'pino';
+import { billingPeriodStart } from './billing-period.js';
+import { createCompactedFeed } from './compacted-feed.js';
+import type { EnrichStage } from './enrich-message.js';
+
+/**
+ * The enricher's reference data: the price catalog (bundled, or BURNRATE_PRICES_FILE), per-customer
+ * price overrides, and the customer table kept current from the compacted customers topic.
+ */
+export function createReferenceData(o: { kafka: Kafka; topic: string; pricesFile: string | undefined; overridesFile?: string | undefined; logger: Logger }) {
+  const log = o.logger.child({ component: 'reference-data' });
+  const prices = o.pricesFile ? parseCatalog(JSON.parse(readFileSync(o.pricesFile, 'utf8'))) : loadBundledCatalog();
+  const overrides = o.overridesFile ? PriceOverrides.parse(JSON.parse(readFileSync(o.overridesFile, 'utf8'))) : PriceOverrides.empty();
+  const customers: CustomerTableType = new CustomerTable();
+  const feed = createCompactedFeed({
+    kafka: o.kafka,
+    topic: o.topic,
+    logger: log,
+    apply: (key, value) => {
+      try {
+        applyCustomerMessage(customers, decodeCustomerMessage(key, value));
+      } catch (error) {
+        // A bad record must not stop enrichment; it is visible in the logs and the previous version stays.
+        log.error({ err: error, key }, 'ignoring an invalid record on the customers topic');
+      }
+    },
+  });
+
+  return {
+    customers,
+    start: async () => {
+      log.info({ priceCatalog: prices.version, overrides: overrides.version }, 'price catalog loaded');
+      await feed.start();
+    },
+    stop: () => feed.stop(),
+    stage(limits: { lateHorizonMs: number; maxFutureSkewMs: number }): EnrichStage {
+      const ref = { prices, customers, overrides };
+      return {
+        decode: (bytes) => decodeUsageEvent(bytes).event,
+        validate: (event) => validateUsageEvent(event),
+        timeliness: (event, ingestedAtMs) => checkEventTimeliness(event, ingestedAtMs, limits),
+        enrich: (event: UsageEvent, meta) => {
+          const row = enrichEvent(event, ref, meta);
+          const customer = customers.lookup(event.customer_ref, event.occurred_at);
+          return {
+            ...row,
+            plan_currency: customer.plan?.currency ?? '',
+            plan_revenue_nanos: (customer.plan?.revenue_nanos ?? 0n).toString(),
+            monthly_budget_nanos: (customer.monthly_budget_nanos ?? 0n).toString(),
+            billing_period_start: billingPeriodStart(event.occurred_at, customer.billing_anchor_day),
+          };
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,86 @@
+import { afterAll, beforeAll, inject } from 'vitest';
+import { createClickHouseHttpServer } from '../src/clickhouse/http/index.js';
+import { enrichedRow, pollUntil, produceRows, silentLogger, testClickHouse, testKafka, testTopics } from './fixtures.js';
+import { exited, kill, spawnBurnrate } from './process-harness.js';
+
+/**
+ * Shared by ledger-crash.test.ts and its negative control. Invariant 1 and 2 with real processes: the ledger is SIGKILLed at random moments while 100,000
+ * events flow; afterwards ClickHouse holds each event exactly once and the rollups agree. The same
+ * run with deduplication switched off must show duplicates (the negative control), proving the
+ * test can fail.
+ */
+export const EVENTS = 100_000;
+export const KILLS = 10;
+const kafka = testKafka();
+let ch: Awaited<ReturnType<typeof testClickHouse>>;
+let server: ReturnType<typeof createClickHouseHttpServer>;
+let url: string;
+
+beforeAll(async () => {
+  ch = await testClickHouse();
+  server = createClickHouseHttpServer({
+    client: ch.client,
+    host: '127.0.0.1',
+    port: 0,
+    defaultDatabase: ch.database,
+    users: [{ name: 'default', password: '', readonly: false }],
+    logger: silentLogger,
+  });
+  url = (await server.start()).url;
+});
+afterAll(async () => {
+  await server.stop();
+  await ch.client.close();
+});
+
+async function totals(table: string) {
+  const rs = await ch.client.query({
+    query: `SELECT count() AS n, uniqExact(event_id) AS ids, sum(cost_total_nanos) AS cost FROM ${ch.database}.${table}`,
+    format: 'JSONEachRow',
+  });
+  return (await rs.json<{ n: string; ids: string; cost: string }>())[0]!;
+}
+
+export async function rollup() {
+  const rs = await ch.client.query({
+    query: `SELECT (SELECT sum(events) FROM ${ch.database}.usage_hourly) AS hourly_events,
+                   (SELECT sum(cost_total_nanos) FROM ${ch.database}.usage_hourly) AS hourly_cost,
+                   (SELECT sum(events) FROM ${ch.database}.customer_period_cost) AS period_events,
+                   (SELECT sum(cost_total_nanos) FROM ${ch.database}.customer_period_cost) AS period_cost`,
+    format: 'JSONEachRow',
+  });
+  return (await rs.json<Record<string, string>>())[0]!;
+}
+
+export async function crashRun(dedup: boolean, prefix: string) {
+  const topics = await testTopics(kafka, prefix);
+  const rows = Array.from({ length: EVENTS }, (_, i) => enrichedRow(i));
+  const expectedCost = rows.reduce((s, r) => s + BigInt(r.cost_total_nanos as number), 0n).toString();
+  const env = {
+    BURNRATE_ROLES: 'ledger',
+    KAFKA_BROKERS: inject('kafkaBrokers'),
+    BURNRATE_TOPIC_PREFIX: prefix,
+    CLICKHOUSE_URL: url,
+    CLICKHOUSE_DATABASE: ch.database,
+    LEDGER_DEDUP: String(dedup),
+    LEDGER_FETCH_WAIT_MS: '50',
+    LEDGER_MAX_BATCH_BYTES: String(2 * 1024 * 1024),
+  };
+  // Events keep arriving while the ledger is being killed.
+  const producing = (async () => {
+    for (let i = 0; i < EVENTS; i += 10_000) await produceRows(kafka, topics.enriched, rows.slice(i, i + 10_000));
+  })();
+  for (let k = 0; k < KILLS; k++) {
+    const { child } = spawnBurnrate(env);
+    await new Promise((r) => setTimeout(r, 1_500 + Math.random() * 2_500));
+    await kill(child, 'SIGKILL');
+  }
+  await producing;
+  const final = spawnBurnrate(env);
+  const facts = await pollUntil(() => totals('usage_events'), (t) => Number(t.n) >= EVENTS, 180_000);
+  // Let anything in flight settle, then stop gracefully.
+  final.child.kill('SIGTERM');
+  await exited(final.child);
+  return { facts: await totals('usage_events'), expectedCost, reached: facts };
+}
+

@@ -36,7 +36,10 @@ async function main(): Promise<void> {
     KAFKA_BROKERS: stack.kafkaBrokers,
     REDIS_URL: stack.redisUrl,
   });
-  const logger = createLogger(config.LOG_LEVEL, pino.destination({ dest: logFile, sync: false, mkdir: true }));
+  const logger = createLogger(
+    config.LOG_LEVEL,
+    pino.destination({ dest: logFile, sync: false, mkdir: true }),
+  );
   const app = createApp(config, logger);
   const lifecycle = createLifecycle(app.components, logger, config.SHUTDOWN_TIMEOUT_MS);
   let stopping = false;
@@ -57,13 +60,19 @@ async function main(): Promise<void> {
   try {
     await lifecycle.start();
   } catch (error) {
-    console.error(`[burnrate] Starting the roles failed: ${error instanceof Error ? error.message : String(error)} (details in ${logFile})`);
+    console.error(
+      `[burnrate] Starting the roles failed: ${error instanceof Error ? error.message : String(error)} (details in ${logFile})`,
+    );
     await shutdown(1);
     return;
   }
   const ch = `http://${config.CLICKHOUSE_HTTP_HOST}:${config.CLICKHOUSE_HTTP_PORT}`;
-  say(`Running roles: ${config.BURNRATE_ROLES.join(', ')} — demo events at ${config.DEMO_EVENTS_PER_SECOND}/s`);
-  say(`ClickHouse HTTP: ${ch}  (analyst user: ${config.CLICKHOUSE_ANALYST_USER} / ${config.CLICKHOUSE_ANALYST_PASSWORD})`);
+  say(
+    `Running roles: ${config.BURNRATE_ROLES.join(', ')} — demo events at ${config.DEMO_EVENTS_PER_SECOND}/s`,
+  );
+  say(
+    `ClickHouse HTTP: ${ch}  (analyst user: ${config.CLICKHOUSE_ANALYST_USER} / ${config.CLICKHOUSE_ANALYST_PASSWORD})`,
+  );
   say(`  curl '${ch}/?query=SELECT+count()+FROM+${config.CLICKHOUSE_DATABASE}.usage_events'`);
   say(`Kafka: ${stack.kafkaBrokers}   Redis: ${stack.redisUrl}   Logs: ${logFile}`);
   say('Press Ctrl-C to stop.');
@@ -77,7 +86,9 @@ async function main(): Promise<void> {
       });
       const [row] = await rs.json<{ events: string; customers: string; cost_nanos: string }>();
       const usd = (BigInt(row?.cost_nanos ?? '0') / 1_000_000n).toString();
-      say(`usage_events: ${row?.events} events, ${row?.customers} customers, ~$${Number(usd) / 1000} total cost`);
+      say(
+        `usage_events: ${row?.events} events, ${row?.customers} customers, ~$${Number(usd) / 1000} total cost`,
+      );
     } catch (error) {
       logger.warn({ err: error }, 'progress query failed');
     }

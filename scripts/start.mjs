@@ -2,11 +2,14 @@
 // burnrate role in one process with a stream of demo events. Ctrl-C stops everything cleanly.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { TSX, ensureInstalled } from './ensure-install.mjs';
+import { ensureInstalled, TSX } from './ensure-install.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 ensureInstalled(root);
-const child = spawn(process.execPath, [...TSX, 'scripts/dev.ts', ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
+const child = spawn(process.execPath, [...TSX, 'scripts/dev.ts', ...process.argv.slice(2)], {
+  cwd: root,
+  stdio: 'inherit',
+});
 // The child handles Ctrl-C itself (it shares our terminal's process group); we only wait for it.
 process.on('SIGINT', () => {});
 process.on('SIGTERM', () => child.kill('SIGTERM'));

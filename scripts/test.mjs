@@ -1,7 +1,7 @@
 // `npm test`: install what is missing, then typecheck, lint, check schema compatibility and run every
 // test. The vitest global setup brings up the real Kafka (and Redis if none answers) the tests need.
 import { fileURLToPath } from 'node:url';
-import { TSX, ensureInstalled, run } from './ensure-install.mjs';
+import { ensureInstalled, run, TSX } from './ensure-install.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 ensureInstalled(root);

@@ -15,7 +15,9 @@ const exitCode = await runCli(process.argv.slice(2), {
     process.stderr.write(`burnrate: ${error.message}\n`);
     return 2;
   }
-  process.stderr.write(`burnrate: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `burnrate: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   return 1;
 });
 process.exitCode = exitCode;

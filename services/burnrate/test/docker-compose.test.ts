@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { inject } from 'vitest';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
-import { ROLES, configSchema } from '../src/config/schema.js';
+import { configSchema, ROLES } from '../src/config/schema.js';
 
 interface ComposeService {
   image?: string;

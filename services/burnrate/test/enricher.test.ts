@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { type UsageEvent, encodeUsageEvent, newEventId } from '@burnrate/core';
+import { encodeUsageEvent, newEventId, type UsageEvent } from '@burnrate/core';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { TopicNames } from '../src/kafka/topics.js';
+import { publishCustomers } from '../src/roles/customers-publisher.js';
 import { EventDeduper } from '../src/roles/enricher/dedup.js';
 import { createEnricher } from '../src/roles/enricher/enricher.js';
 import { createReferenceData } from '../src/roles/enricher/reference-data.js';
-import { publishCustomers } from '../src/roles/customers-publisher.js';
-import type { TopicNames } from '../src/kafka/topics.js';
 import { pollUntil, silentLogger, testKafka, testTopics } from './fixtures.js';
 
 const kafka = testKafka();
@@ -42,13 +42,23 @@ export function usageEvent(overrides: Partial<UsageEvent> = {}): UsageEvent {
   };
 }
 
-async function readAll(topic: string, expected: number): Promise<Array<{ key: string; value: Buffer; partition: number }>> {
+async function readAll(
+  topic: string,
+  expected: number,
+): Promise<Array<{ key: string; value: Buffer; partition: number }>> {
   const consumer = kafka.consumer({ groupId: `read-${randomUUID()}` });
   const out: Array<{ key: string; value: Buffer; partition: number }> = [];
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({ eachMessage: async ({ message, partition }) => void out.push({ key: message.key!.toString(), value: message.value!, partition }) });
-  await pollUntil(async () => out.length, (n) => n >= expected, 30_000);
+  await consumer.run({
+    eachMessage: async ({ message, partition }) =>
+      void out.push({ key: message.key!.toString(), value: message.value!, partition }),
+  });
+  await pollUntil(
+    async () => out.length,
+    (n) => n >= expected,
+    30_000,
+  );
   await consumer.disconnect();
   return out;
 }
@@ -56,7 +66,15 @@ async function readAll(topic: string, expected: number): Promise<Array<{ key: st
 beforeAll(async () => {
   topics = await testTopics(kafka);
   await publishCustomers(kafka, topics.customers, [
-    { customer_ref: 'org_acme', customer_id: 'acme', name: 'Acme', team: 'growth', plan: { kind: 'flat_rate', revenue_nanos: '200000000000', currency: 'USD' }, monthly_budget_nanos: '150000000000', billing_anchor_day: 15 },
+    {
+      customer_ref: 'org_acme',
+      customer_id: 'acme',
+      name: 'Acme',
+      team: 'growth',
+      plan: { kind: 'flat_rate', revenue_nanos: '200000000000', currency: 'USD' },
+      monthly_budget_nanos: '150000000000',
+      billing_anchor_day: 15,
+    },
   ]);
 });
 afterAll(() => redis.quit());
@@ -67,8 +85,14 @@ describe('enricher', () => {
     const duplicate = { ...good }; // same event_id, a second Kafka record: a client resend
     const unknownModel = usageEvent({ model: 'acme-finetune-v1', provider: 'acme-labs' });
     const stranger = usageEvent({ customer_ref: 'org_nobody' });
-    const negative = encodeUsageEvent(usageEvent({ tokens: { input: -5, cached_input: 0, cache_write: 0, output: 1, reasoning: 0 } }));
-    const unknownSchema = Buffer.concat([Buffer.from([0xc3, 0x01]), Buffer.alloc(8, 0xab), Buffer.from('body')]);
+    const negative = encodeUsageEvent(
+      usageEvent({ tokens: { input: -5, cached_input: 0, cache_write: 0, output: 1, reasoning: 0 } }),
+    );
+    const unknownSchema = Buffer.concat([
+      Buffer.from([0xc3, 0x01]),
+      Buffer.alloc(8, 0xab),
+      Buffer.from('body'),
+    ]);
     const producer = kafka.producer();
     await producer.connect();
     await producer.send({
@@ -85,7 +109,12 @@ describe('enricher', () => {
     });
     await producer.disconnect();
 
-    const reference = createReferenceData({ kafka, topic: topics.customers, pricesFile: undefined, logger: silentLogger });
+    const reference = createReferenceData({
+      kafka,
+      topic: topics.customers,
+      pricesFile: undefined,
+      logger: silentLogger,
+    });
     await reference.start();
     const enricher = createEnricher({
       kafka,
@@ -106,16 +135,41 @@ describe('enricher', () => {
     const byId = new Map(enriched.map((r) => [r.event_id, r]));
     const priced = byId.get(good.event_id);
     // gpt-4o-mini list price: $0.15 / M input, $0.60 / M output → exactly 150,000,000 + 600,000,000 nano-USD.
-    expect(priced).toMatchObject({ customer_id: 'acme', plan_kind: 'flat_rate', unpriced: 0, unmapped: 0, cost_input_nanos: 150_000_000, cost_output_nanos: 600_000_000, cost_total_nanos: 750_000_000, plan_revenue_nanos: '200000000000' });
+    expect(priced).toMatchObject({
+      customer_id: 'acme',
+      plan_kind: 'flat_rate',
+      unpriced: 0,
+      unmapped: 0,
+      cost_input_nanos: 150_000_000,
+      cost_output_nanos: 600_000_000,
+      cost_total_nanos: 750_000_000,
+      plan_revenue_nanos: '200000000000',
+    });
     expect(priced.price_version).toMatch(/gpt-4o-mini/);
-    expect(byId.get(unknownModel.event_id)).toMatchObject({ unpriced: 1, price_version: '', cost_total_nanos: 0 });
+    expect(byId.get(unknownModel.event_id)).toMatchObject({
+      unpriced: 1,
+      price_version: '',
+      cost_total_nanos: 0,
+    });
     expect(byId.get(stranger.event_id)).toMatchObject({ customer_id: 'unmapped:org_nobody', unmapped: 1 });
 
-    expect(dead.map((d) => d.reason).sort()).toEqual(['duplicate_event_id', 'invalid_value', 'undecodable', 'unknown_schema']);
+    expect(dead.map((d) => d.reason).sort()).toEqual([
+      'duplicate_event_id',
+      'invalid_value',
+      'undecodable',
+      'unknown_schema',
+    ]);
     const invalid = dead.find((d) => d.reason === 'invalid_value');
     expect(invalid.field).toMatch(/tokens/);
     expect(Buffer.from(invalid.payload_base64, 'base64').equals(negative)).toBe(true);
     expect(dead.find((d) => d.reason === 'unknown_schema').message).toContain('abababababababab');
-    expect(enricher.stats()).toMatchObject({ consumed: 7, enriched: 3, deadLettered: 4, duplicates: 1, unpriced: 1, unmapped: 1 });
+    expect(enricher.stats()).toMatchObject({
+      consumed: 7,
+      enriched: 3,
+      deadLettered: 4,
+      duplicates: 1,
+      unpriced: 1,
+      unmapped: 1,
+    });
   });
 });

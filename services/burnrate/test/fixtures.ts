@@ -13,7 +13,11 @@ import { ensureTopics, type TopicNames, topicNames } from '../src/kafka/topics.j
 export const silentLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
 export function testKafka(): Kafka {
-  return new Kafka({ brokers: [inject('kafkaBrokers')], clientId: 'burnrate-test', logLevel: logLevel.NOTHING });
+  return new Kafka({
+    brokers: [inject('kafkaBrokers')],
+    clientId: 'burnrate-test',
+    logLevel: logLevel.NOTHING,
+  });
 }
 
 export function uniquePrefix(): string {
@@ -98,12 +102,18 @@ export function enrichedRow(i: number, overrides: Record<string, unknown> = {}):
 }
 
 /** Produces rows to a topic in chunks, keyed by customer_id, and returns what was produced. */
-export async function produceRows(kafka: Kafka, topic: string, rows: Array<Record<string, unknown>>): Promise<void> {
+export async function produceRows(
+  kafka: Kafka,
+  topic: string,
+  rows: Array<Record<string, unknown>>,
+): Promise<void> {
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   try {
     for (let i = 0; i < rows.length; i += 2_000) {
-      const messages: Message[] = rows.slice(i, i + 2_000).map((r) => ({ key: String(r.customer_id), value: JSON.stringify(r) }));
+      const messages: Message[] = rows
+        .slice(i, i + 2_000)
+        .map((r) => ({ key: String(r.customer_id), value: JSON.stringify(r) }));
       await producer.send({ topic, acks: -1, messages });
     }
   } finally {
@@ -112,7 +122,11 @@ export async function produceRows(kafka: Kafka, topic: string, rows: Array<Recor
 }
 
 /** Polls `read` until `done(value)` holds or the timeout passes; returns the last value either way. */
-export async function pollUntil<T>(read: () => Promise<T>, done: (v: T) => boolean, timeoutMs: number): Promise<T> {
+export async function pollUntil<T>(
+  read: () => Promise<T>,
+  done: (v: T) => boolean,
+  timeoutMs: number,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let value = await read();
   while (!done(value) && Date.now() < deadline) {

@@ -1,6 +1,14 @@
 import { afterAll, beforeAll, inject } from 'vitest';
 import { createClickHouseHttpServer } from '../src/clickhouse/http/index.js';
-import { enrichedRow, pollUntil, produceRows, silentLogger, testClickHouse, testKafka, testTopics } from './fixtures.js';
+import {
+  enrichedRow,
+  pollUntil,
+  produceRows,
+  silentLogger,
+  testClickHouse,
+  testKafka,
+  testTopics,
+} from './fixtures.js';
 import { exited, kill, spawnBurnrate } from './process-harness.js';
 
 /**
@@ -68,7 +76,8 @@ export async function crashRun(dedup: boolean, prefix: string) {
   };
   // Events keep arriving while the ledger is being killed.
   const producing = (async () => {
-    for (let i = 0; i < EVENTS; i += 10_000) await produceRows(kafka, topics.enriched, rows.slice(i, i + 10_000));
+    for (let i = 0; i < EVENTS; i += 10_000)
+      await produceRows(kafka, topics.enriched, rows.slice(i, i + 10_000));
   })();
   for (let k = 0; k < KILLS; k++) {
     const { child } = spawnBurnrate(env);
@@ -77,10 +86,13 @@ export async function crashRun(dedup: boolean, prefix: string) {
   }
   await producing;
   const final = spawnBurnrate(env);
-  const facts = await pollUntil(() => totals('usage_events'), (t) => Number(t.n) >= EVENTS, 180_000);
+  const facts = await pollUntil(
+    () => totals('usage_events'),
+    (t) => Number(t.n) >= EVENTS,
+    180_000,
+  );
   // Let anything in flight settle, then stop gracefully.
   final.child.kill('SIGTERM');
   await exited(final.child);
   return { facts: await totals('usage_events'), expectedCost, reached: facts };
 }
-

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EVENTS, KILLS, crashRun } from './ledger-crash-harness.js';
+import { crashRun, EVENTS, KILLS } from './ledger-crash-harness.js';
 
 // The negative control: with the replay guard and insert deduplication switched off, the same kills
 // must leave duplicate rows. If this ever passes with exact counts, the crash test proves nothing.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EVENTS, KILLS, crashRun, rollup } from './ledger-crash-harness.js';
+import { crashRun, EVENTS, KILLS, rollup } from './ledger-crash-harness.js';
 
 describe('ledger under SIGKILL', () => {
   it(`stores each of ${EVENTS} events exactly once across ${KILLS} kills, and the rollups agree`, async () => {

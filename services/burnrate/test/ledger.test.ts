@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TopicNames } from '../src/kafka/topics.js';
 import { createLedger } from '../src/roles/ledger/ledger.js';
-import { enrichedRow, pollUntil, produceRows, silentLogger, testClickHouse, testKafka, testTopics } from './fixtures.js';
+import {
+  enrichedRow,
+  pollUntil,
+  produceRows,
+  silentLogger,
+  testClickHouse,
+  testKafka,
+  testTopics,
+} from './fixtures.js';
 
 const kafka = testKafka();
 let ch: Awaited<ReturnType<typeof testClickHouse>>;
@@ -61,12 +69,19 @@ describe('ledger', () => {
     await admin2.disconnect();
     const replay = make();
     await replay.start();
-    await pollUntil(async () => replay.stats().rowsSkippedAsReplay, (n) => n >= 3000, 60_000);
+    await pollUntil(
+      async () => replay.stats().rowsSkippedAsReplay,
+      (n) => n >= 3000,
+      60_000,
+    );
     await replay.stop();
     expect(replay.stats().rowsSkippedAsReplay).toBe(3000);
     expect(await facts()).toEqual({ n: '3000', ids: '3000', cost: expectedCost.toString() });
 
-    const hourly = await ch.client.query({ query: `SELECT sum(events) AS e, sum(cost_total_nanos) AS c FROM ${ch.database}.usage_hourly`, format: 'JSONEachRow' });
+    const hourly = await ch.client.query({
+      query: `SELECT sum(events) AS e, sum(cost_total_nanos) AS c FROM ${ch.database}.usage_hourly`,
+      format: 'JSONEachRow',
+    });
     expect((await hourly.json())[0]).toEqual({ e: '3000', c: expectedCost.toString() });
   });
 });

@@ -13,8 +13,21 @@ describe('ClickHouse migrations', () => {
     const all = readMigrations().map((m) => m.version);
     expect(await migrate(client, 'mig_test')).toEqual(all);
     expect(await migrate(client, 'mig_test')).toEqual([]);
-    const rs = await client.query({ query: 'SELECT name FROM system.tables WHERE database = {db:String} ORDER BY name', query_params: { db: 'mig_test' }, format: 'JSONEachRow' });
+    const rs = await client.query({
+      query: 'SELECT name FROM system.tables WHERE database = {db:String} ORDER BY name',
+      query_params: { db: 'mig_test' },
+      format: 'JSONEachRow',
+    });
     const names = (await rs.json<{ name: string }>()).map((r) => r.name);
-    expect(names).toEqual(expect.arrayContaining(['usage_events', 'dead_letters', 'usage_hourly', 'customer_period_cost', 'customer_margin', 'schema_migrations']));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'usage_events',
+        'dead_letters',
+        'usage_hourly',
+        'customer_period_cost',
+        'customer_margin',
+        'schema_migrations',
+      ]),
+    );
   });
 });

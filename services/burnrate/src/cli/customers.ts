@@ -3,8 +3,8 @@ import { parseCustomerImport, parseCustomerRecord } from '@burnrate/core';
 import { loadConfig } from '../config/load.js';
 import { createKafka } from '../kafka/client.js';
 import { ensureTopics, topicNames } from '../kafka/topics.js';
-import { createLogger } from '../runtime/logger.js';
 import { publishCustomers } from '../roles/customers-publisher.js';
+import { createLogger } from '../runtime/logger.js';
 
 const USAGE = `usage:
   burnrate customers import <file.jsonl|file.csv>   publish every record in the file
@@ -27,7 +27,10 @@ export async function customersCommand(args: string[]): Promise<number> {
   const logger = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL);
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'burnrate-cli', logger });
   const topics = topicNames(config.BURNRATE_TOPIC_PREFIX);
-  await ensureTopics(kafka, topics, { partitions: config.KAFKA_TOPIC_PARTITIONS, replicationFactor: config.KAFKA_REPLICATION_FACTOR });
+  await ensureTopics(kafka, topics, {
+    partitions: config.KAFKA_TOPIC_PARTITIONS,
+    replicationFactor: config.KAFKA_REPLICATION_FACTOR,
+  });
   const n = await publishCustomers(kafka, topics.customers, records);
   process.stdout.write(`published ${n} customer record${n === 1 ? '' : 's'} to ${topics.customers}\n`);
   return 0;

@@ -1,5 +1,5 @@
-import { migrate } from '../clickhouse/migrate.js';
 import { createClickHouseClient } from '../clickhouse/client.js';
+import { migrate } from '../clickhouse/migrate.js';
 import { loadConfig } from '../config/load.js';
 import { clickHouseTarget } from '../runtime/app.js';
 

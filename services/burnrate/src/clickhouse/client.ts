@@ -17,7 +17,10 @@ export type ClickHouseTarget =
  * One @clickhouse/client for both modes: a real server over HTTP, or chDB in this process through
  * the client's `connection` hook. Callers cannot tell the difference.
  */
-export function createClickHouseClient(target: ClickHouseTarget, options: { requestTimeoutMs?: number } = {}) {
+export function createClickHouseClient(
+  target: ClickHouseTarget,
+  options: { requestTimeoutMs?: number } = {},
+) {
   const common = {
     clickhouse_settings: { ...CLICKHOUSE_SETTINGS },
     request_timeout: options.requestTimeoutMs ?? 60_000,

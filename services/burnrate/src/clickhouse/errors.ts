@@ -27,11 +27,17 @@ export function classifyClickHouseError(error: unknown, what: string): BurnrateE
   const type = (error as { type?: unknown })?.type;
   const message = error instanceof Error ? error.message : String(error);
   if (typeof code === 'string' && DATA_ERROR_CODES.has(code)) {
-    return new BurnrateError('clickhouse_rejected_rows', `ClickHouse rejected ${what}: ${message}`, { cause: error });
+    return new BurnrateError('clickhouse_rejected_rows', `ClickHouse rejected ${what}: ${message}`, {
+      cause: error,
+    });
   }
   const kind = typeof type === 'string' ? type : typeof code === 'string' ? code : 'unavailable';
-  return new BurnrateError('clickhouse_unavailable', `ClickHouse could not complete ${what} (${kind}): ${message}`, {
-    retriable: true,
-    cause: error,
-  });
+  return new BurnrateError(
+    'clickhouse_unavailable',
+    `ClickHouse could not complete ${what} (${kind}): ${message}`,
+    {
+      retriable: true,
+      cause: error,
+    },
+  );
 }

@@ -28,12 +28,19 @@ export function readMigrations(dir = MIGRATIONS_DIR): Migration[] {
  * Applies migrations idempotently: every statement is `IF NOT EXISTS`, and applied versions are
  * recorded so a later migration that is not idempotent by itself still runs once.
  */
-export async function migrate(client: ClickHouseClient, database: string, dir = MIGRATIONS_DIR): Promise<string[]> {
+export async function migrate(
+  client: ClickHouseClient,
+  database: string,
+  dir = MIGRATIONS_DIR,
+): Promise<string[]> {
   await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
   await client.command({
     query: `CREATE TABLE IF NOT EXISTS ${database}.schema_migrations (version String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3)) ENGINE = ReplacingMergeTree ORDER BY version`,
   });
-  const done = await client.query({ query: `SELECT version FROM ${database}.schema_migrations`, format: 'JSONEachRow' });
+  const done = await client.query({
+    query: `SELECT version FROM ${database}.schema_migrations`,
+    format: 'JSONEachRow',
+  });
   const applied = new Set((await done.json<{ version: string }>()).map((r) => r.version));
   const ran: string[] = [];
   for (const m of readMigrations(dir)) {
@@ -41,7 +48,11 @@ export async function migrate(client: ClickHouseClient, database: string, dir = 
     for (const statement of m.statements) {
       await client.command({ query: statement.replaceAll('{database}', database) });
     }
-    await client.insert({ table: `${database}.schema_migrations`, values: [{ version: m.version }], format: 'JSONEachRow' });
+    await client.insert({
+      table: `${database}.schema_migrations`,
+      values: [{ version: m.version }],
+      format: 'JSONEachRow',
+    });
     ran.push(m.version);
   }
   return ran;

@@ -8,7 +8,6 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
   .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
-const port = int(1, 65_535);
 
 /**
  * Every setting a burnrate process reads, by environment variable name. Defaults suit the local stack
@@ -19,7 +18,10 @@ export const configSchema = z.object({
     .string()
     .default('all')
     .transform((s, ctx) => {
-      const names = s.split(',').map((r) => r.trim()).filter(Boolean);
+      const names = s
+        .split(',')
+        .map((r) => r.trim())
+        .filter(Boolean);
       if (names.includes('all')) return [...ROLES];
       for (const n of names) {
         if (!(ROLES as readonly string[]).includes(n)) {
@@ -30,16 +32,26 @@ export const configSchema = z.object({
       return names as Role[];
     }),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  KAFKA_BROKERS: z.string().min(1).default('127.0.0.1:9092').transform((s) => s.split(',').map((b) => b.trim())),
+  KAFKA_BROKERS: z
+    .string()
+    .min(1)
+    .default('127.0.0.1:9092')
+    .transform((s) => s.split(',').map((b) => b.trim())),
   KAFKA_CLIENT_ID: z.string().min(1).default('burnrate'),
-  BURNRATE_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-" only').default(''),
+  BURNRATE_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-" only')
+    .default(''),
   KAFKA_TOPIC_PARTITIONS: int(1, 1024).default(4),
   KAFKA_REPLICATION_FACTOR: int(1, 10).default(1),
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
   CLICKHOUSE_URL: z.string().url().optional(),
   CLICKHOUSE_USER: z.string().default('default'),
   CLICKHOUSE_PASSWORD: z.string().default(''),
-  CLICKHOUSE_DATABASE: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a plain identifier').default('burnrate'),
+  CLICKHOUSE_DATABASE: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a plain identifier')
+    .default('burnrate'),
   BURNRATE_DATA_DIR: z.string().min(1).default('.burnrate/dev/chdb'),
   CLICKHOUSE_HTTP_HOST: z.string().default('127.0.0.1'),
   CLICKHOUSE_HTTP_PORT: int(0, 65_535).default(8123),

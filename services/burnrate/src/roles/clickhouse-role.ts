@@ -8,7 +8,11 @@ import type { Component } from '../runtime/app.js';
  * Embedded mode: this process owns the chDB data directory and serves the ClickHouse HTTP interface
  * so other burnrate processes and analysts' tools reach it as if it were a ClickHouse server.
  */
-export function createClickHouseRole(config: Config, client: () => ClickHouseClient, logger: Logger): Component {
+export function createClickHouseRole(
+  config: Config,
+  client: () => ClickHouseClient,
+  logger: Logger,
+): Component {
   let server: ReturnType<typeof createClickHouseHttpServer> | undefined;
   return {
     name: 'clickhouse-http',
@@ -20,12 +24,19 @@ export function createClickHouseRole(config: Config, client: () => ClickHouseCli
         defaultDatabase: config.CLICKHOUSE_DATABASE,
         users: [
           { name: config.CLICKHOUSE_USER, password: config.CLICKHOUSE_PASSWORD, readonly: false },
-          { name: config.CLICKHOUSE_ANALYST_USER, password: config.CLICKHOUSE_ANALYST_PASSWORD, readonly: true },
+          {
+            name: config.CLICKHOUSE_ANALYST_USER,
+            password: config.CLICKHOUSE_ANALYST_PASSWORD,
+            readonly: true,
+          },
         ],
         logger: logger.child({ role: 'clickhouse' }),
       });
       const { url } = await server.start();
-      logger.info({ url, database: config.CLICKHOUSE_DATABASE, analystUser: config.CLICKHOUSE_ANALYST_USER }, 'ClickHouse HTTP interface listening');
+      logger.info(
+        { url, database: config.CLICKHOUSE_DATABASE, analystUser: config.CLICKHOUSE_ANALYST_USER },
+        'ClickHouse HTTP interface listening',
+      );
     },
     async stop() {
       await server?.stop();

@@ -5,7 +5,11 @@ import type { Kafka } from 'kafkajs';
  * Publishes customer records to the compacted customers topic (key `<customer_ref>@<valid_from>`),
  * validating each first so a bad record is refused here, with its field named, not downstream.
  */
-export async function publishCustomers(kafka: Kafka, topic: string, records: Array<CustomerRecord | unknown>): Promise<number> {
+export async function publishCustomers(
+  kafka: Kafka,
+  topic: string,
+  records: Array<CustomerRecord | unknown>,
+): Promise<number> {
   const messages = records.map((r, i) => {
     const record = isRecord(r) ? r : parseCustomerRecord(r, { where: `Customer record ${i + 1}` });
     return encodeCustomerMessage(record);

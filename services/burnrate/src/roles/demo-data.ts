@@ -15,10 +15,42 @@ export interface DemoCustomer {
 }
 
 export const DEMO_CUSTOMERS: DemoCustomer[] = [
-  { customer_ref: 'org_acme', customer_id: 'acme', name: 'Acme Corp', team: 'growth', plan: { kind: 'flat_rate', revenue_usd: '200' }, monthly_budget_usd: '150', weight: 3 },
-  { customer_ref: 'org_globex', customer_id: 'globex', name: 'Globex', team: 'platform', plan: { kind: 'usage_based', revenue_usd: '0' }, monthly_budget_usd: '1000', weight: 2 },
-  { customer_ref: 'org_initech', customer_id: 'initech', name: 'Initech', team: 'enterprise', plan: { kind: 'enterprise', revenue_usd: '5000' }, monthly_budget_usd: '4000', weight: 1 },
-  { customer_ref: 'org_whale', customer_id: 'whale', name: 'Whale Labs', team: 'growth', plan: { kind: 'flat_rate', revenue_usd: '200' }, monthly_budget_usd: '150', weight: 4 },
+  {
+    customer_ref: 'org_acme',
+    customer_id: 'acme',
+    name: 'Acme Corp',
+    team: 'growth',
+    plan: { kind: 'flat_rate', revenue_usd: '200' },
+    monthly_budget_usd: '150',
+    weight: 3,
+  },
+  {
+    customer_ref: 'org_globex',
+    customer_id: 'globex',
+    name: 'Globex',
+    team: 'platform',
+    plan: { kind: 'usage_based', revenue_usd: '0' },
+    monthly_budget_usd: '1000',
+    weight: 2,
+  },
+  {
+    customer_ref: 'org_initech',
+    customer_id: 'initech',
+    name: 'Initech',
+    team: 'enterprise',
+    plan: { kind: 'enterprise', revenue_usd: '5000' },
+    monthly_budget_usd: '4000',
+    weight: 1,
+  },
+  {
+    customer_ref: 'org_whale',
+    customer_id: 'whale',
+    name: 'Whale Labs',
+    team: 'growth',
+    plan: { kind: 'flat_rate', revenue_usd: '200' },
+    monthly_budget_usd: '150',
+    weight: 4,
+  },
 ];
 
 export const UNMAPPED_REF = 'org_stranger';
@@ -39,7 +71,13 @@ const MODELS: DemoModel[] = [
 const WORKFLOWS = [
   { workflow: 'support-chat', feature: 'chat', steps: 1, input: [50, 500], output: [30, 300] },
   { workflow: 'doc-summarizer', feature: 'summaries', steps: 2, input: [2_000, 6_000], output: [200, 800] },
-  { workflow: 'code-review-agent', feature: 'code-review', steps: 5, input: [10_000, 60_000], output: [500, 4_000] },
+  {
+    workflow: 'code-review-agent',
+    feature: 'code-review',
+    steps: 5,
+    input: [10_000, 60_000],
+    output: [500, 4_000],
+  },
 ];
 
 export interface DemoEvent {

@@ -18,7 +18,13 @@ export function createDemo(o: {
   logger: Logger;
 }): Component {
   const log = o.logger.child({ role: 'demo' });
-  const emitter = createEmitter({ brokers: o.brokers, topic: o.topics.events, clientId: 'burnrate-demo', service: 'demo-app', logger: log });
+  const emitter = createEmitter({
+    brokers: o.brokers,
+    topic: o.topics.events,
+    clientId: 'burnrate-demo',
+    service: 'demo-app',
+    logger: log,
+  });
   let timer: NodeJS.Timeout | undefined;
   return {
     name: 'demo',
@@ -51,7 +57,12 @@ function toCustomerRecord(c: (typeof DEMO_CUSTOMERS)[number]) {
     customer_id: c.customer_id,
     name: c.name,
     team: c.team,
-    plan: { kind: c.plan.kind, revenue_nanos: usdToNanos(c.plan.revenue_usd), currency: 'USD', period: 'month' },
+    plan: {
+      kind: c.plan.kind,
+      revenue_nanos: usdToNanos(c.plan.revenue_usd),
+      currency: 'USD',
+      period: 'month',
+    },
     monthly_budget_nanos: usdToNanos(c.monthly_budget_usd),
     billing_anchor_day: 1,
     valid_from: '2020-01-01T00:00:00Z',

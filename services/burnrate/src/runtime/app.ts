@@ -2,7 +2,11 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { type ClickHouseClient, type ClickHouseTarget, createClickHouseClient } from '../clickhouse/client.js';
+import {
+  type ClickHouseClient,
+  type ClickHouseTarget,
+  createClickHouseClient,
+} from '../clickhouse/client.js';
 import { migrate } from '../clickhouse/migrate.js';
 import type { Config } from '../config/load.js';
 import { createKafka } from '../kafka/client.js';
@@ -23,9 +27,15 @@ export interface Component {
 /** Where this process reaches ClickHouse: a server, the chDB it owns, or the owner's HTTP endpoint. */
 export function clickHouseTarget(config: Config): ClickHouseTarget {
   if (config.CLICKHOUSE_URL) {
-    return { kind: 'server', url: config.CLICKHOUSE_URL, username: config.CLICKHOUSE_USER, password: config.CLICKHOUSE_PASSWORD };
+    return {
+      kind: 'server',
+      url: config.CLICKHOUSE_URL,
+      username: config.CLICKHOUSE_USER,
+      password: config.CLICKHOUSE_PASSWORD,
+    };
   }
-  if (config.BURNRATE_ROLES.includes('clickhouse')) return { kind: 'embedded', path: resolve(config.BURNRATE_DATA_DIR) };
+  if (config.BURNRATE_ROLES.includes('clickhouse'))
+    return { kind: 'embedded', path: resolve(config.BURNRATE_DATA_DIR) };
   return {
     kind: 'server',
     url: `http://${config.CLICKHOUSE_HTTP_HOST}:${config.CLICKHOUSE_HTTP_PORT}`,
@@ -38,7 +48,10 @@ export function clickHouseTarget(config: Config): ClickHouseTarget {
  * Wires the roles this process runs, explicitly, in start order. Shared clients (Kafka, ClickHouse,
  * Redis) are components too, so shutdown closes them after the roles that use them.
  */
-export function createApp(config: Config, logger: Logger): { components: Component[]; clickhouse: () => ClickHouseClient | undefined } {
+export function createApp(
+  config: Config,
+  logger: Logger,
+): { components: Component[]; clickhouse: () => ClickHouseClient | undefined } {
   const roles = new Set(config.BURNRATE_ROLES);
   const topics = topicNames(config.BURNRATE_TOPIC_PREFIX);
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID, logger });
@@ -48,7 +61,11 @@ export function createApp(config: Config, logger: Logger): { components: Compone
 
   components.push({
     name: 'kafka-topics',
-    start: () => ensureTopics(kafka, topics, { partitions: config.KAFKA_TOPIC_PARTITIONS, replicationFactor: config.KAFKA_REPLICATION_FACTOR }),
+    start: () =>
+      ensureTopics(kafka, topics, {
+        partitions: config.KAFKA_TOPIC_PARTITIONS,
+        replicationFactor: config.KAFKA_REPLICATION_FACTOR,
+      }),
     stop: async () => {},
   });
   if (needsClickHouse) {
@@ -90,27 +107,50 @@ export function createApp(config: Config, logger: Logger): { components: Compone
   }
   if (roles.has('enricher')) {
     const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: null });
-    const reference = createReferenceData({ kafka, topic: topics.customers, pricesFile: config.BURNRATE_PRICES_FILE, logger });
+    const reference = createReferenceData({
+      kafka,
+      topic: topics.customers,
+      pricesFile: config.BURNRATE_PRICES_FILE,
+      logger,
+    });
     const enricher = createEnricher({
       kafka,
       topics,
       groupId: `${config.BURNRATE_TOPIC_PREFIX}burnrate-enricher`,
-      transactionalId: config.ENRICHER_TRANSACTIONAL_ID ?? `${config.BURNRATE_TOPIC_PREFIX}burnrate-enricher-${hostname()}`,
+      transactionalId:
+        config.ENRICHER_TRANSACTIONAL_ID ?? `${config.BURNRATE_TOPIC_PREFIX}burnrate-enricher-${hostname()}`,
       stage: reference.stage({
         lateHorizonMs: config.BURNRATE_LATE_HORIZON_HOURS * 3_600_000,
         maxFutureSkewMs: config.BURNRATE_MAX_FUTURE_SKEW_SECONDS * 1_000,
       }),
-      deduper: config.ENRICHER_DEDUP_WINDOW_SECONDS > 0
-        ? new EventDeduper(redis, `${config.BURNRATE_TOPIC_PREFIX}burnrate:dedup:`, config.ENRICHER_DEDUP_WINDOW_SECONDS)
-        : undefined,
+      deduper:
+        config.ENRICHER_DEDUP_WINDOW_SECONDS > 0
+          ? new EventDeduper(
+              redis,
+              `${config.BURNRATE_TOPIC_PREFIX}burnrate:dedup:`,
+              config.ENRICHER_DEDUP_WINDOW_SECONDS,
+            )
+          : undefined,
       logger,
     });
-    components.push({ name: 'redis', start: () => redis.connect(), stop: async () => void (await redis.quit().catch(() => redis.disconnect())) });
+    components.push({
+      name: 'redis',
+      start: () => redis.connect(),
+      stop: async () => void (await redis.quit().catch(() => redis.disconnect())),
+    });
     components.push({ name: 'reference-data', start: reference.start, stop: reference.stop });
     components.push({ name: 'enricher', start: enricher.start, stop: enricher.stop });
   }
   if (roles.has('demo')) {
-    components.push(createDemo({ kafka, topics, eventsPerSecond: config.DEMO_EVENTS_PER_SECOND, brokers: config.KAFKA_BROKERS, logger }));
+    components.push(
+      createDemo({
+        kafka,
+        topics,
+        eventsPerSecond: config.DEMO_EVENTS_PER_SECOND,
+        brokers: config.KAFKA_BROKERS,
+        logger,
+      }),
+    );
   }
   return { components, clickhouse: () => clickhouse };
 }

@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { type DestinationStream, type Logger, pino } from 'pino';
 
 /** Secrets never reach the logs, whatever object they are nested in. */
 const REDACT = [
@@ -15,7 +15,7 @@ const REDACT = [
   '*.headers["x-clickhouse-key"]',
 ];
 
-export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
+export function createLogger(level: string, destination?: DestinationStream): Logger {
   return pino(
     { level, base: { service: 'burnrate' }, redact: { paths: REDACT, censor: '[redacted]' } },
     destination ?? pino.destination({ sync: false }),

@@ -99,8 +99,13 @@ export class Fields {
 
   /** A plain decimal string, returned as written after checking it parses. */
   decimal(key: string): string {
-    parseDecimal(this.value[key], this.name(key));
-    return this.value[key] as string;
+    const value = this.value[key];
+    try {
+      parseDecimal(value, this.name(key));
+    } catch {
+      this.fail(key, `must be a plain decimal string such as "2.50" (no exponent, sign or spaces), got ${describeValue(value)}`);
+    }
+    return value as string;
   }
 
   optionalDecimal(key: string): string | undefined {

@@ -192,7 +192,8 @@ describe('computeCost: discounts, size and bad input', () => {
     const opus = makePriceEntry({ tokens_per_million: { input: '15', output: '75' } });
     const cost = computeCost(makeUsage({ output: 5_000_000_000 }), opus);
     expect(cost.output_nanos).toBe(375_000_000_000_000); // $375,000.000000000
-    // 4_999_999_999 × 2.19 / 1e6 USD = 10_949.99999781 USD, exactly.
+    // 4_999_999_999 × 2.19 / 1e6 USD = 10_949.99999781 USD, exactly; float arithmetic misses it.
+    expect(((4_999_999_999 * 2.19) / 1e6) * 1e9).not.toBe(10_949_999_997_810);
     const reasoner = makePriceEntry({ tokens_per_million: { input: '0.55', output: '2.19' } });
     expect(computeCost(makeUsage({ output: 4_999_999_999 }), reasoner).output_nanos).toBe(10_949_999_997_810);
   });

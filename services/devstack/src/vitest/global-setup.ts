@@ -4,7 +4,6 @@ import type { TestProject } from 'vitest/node';
 import { describeStackFailure } from '../errors.js';
 import { startLocalStack } from '../stack.js';
 
-
 const rootDir = fileURLToPath(new URL('../../../../', import.meta.url));
 
 /**

@@ -30,7 +30,12 @@ export type EnrichOutcome =
   | { kind: 'dead'; offset: string; reason: string; key: string | null; value: string };
 
 /** Decode → validate → timeliness → enrich one record; every failure becomes a dead letter. */
-export function enrichMessage(stage: EnrichStage, m: KafkaMessage, topic: string, partition: number): EnrichOutcome {
+export function enrichMessage(
+  stage: EnrichStage,
+  m: KafkaMessage,
+  topic: string,
+  partition: number,
+): EnrichOutcome {
   const ingestedAtMs = Number(m.timestamp);
   const dead = (reason: string, field: string, message: string): EnrichOutcome => ({
     kind: 'dead',
@@ -60,7 +65,11 @@ export function enrichMessage(stage: EnrichStage, m: KafkaMessage, topic: string
   }
   const late = stage.timeliness(event, ingestedAtMs);
   if (late) {
-    return dead(late, 'occurred_at', `occurred_at ${new Date(event.occurred_at).toISOString()} is ${late === 'too_old' ? 'older than the late horizon' : 'too far in the future'} for a record ingested at ${new Date(ingestedAtMs).toISOString()}.`);
+    return dead(
+      late,
+      'occurred_at',
+      `occurred_at ${new Date(event.occurred_at).toISOString()} is ${late === 'too_old' ? 'older than the late horizon' : 'too far in the future'} for a record ingested at ${new Date(ingestedAtMs).toISOString()}.`,
+    );
   }
   const row = stage.enrich(event, { topic, partition, offset: m.offset, ingestedAtMs });
   const outcome: EnrichOutcome = {
@@ -72,7 +81,11 @@ export function enrichMessage(stage: EnrichStage, m: KafkaMessage, topic: string
     unpriced: row.unpriced === 1,
     unmapped: row.unmapped === 1,
     asDuplicate: () =>
-      dead('duplicate_event_id', 'event_id', `event_id ${event.event_id} was already recorded from another Kafka record; this copy is not counted.`),
+      dead(
+        'duplicate_event_id',
+        'event_id',
+        `event_id ${event.event_id} was already recorded from another Kafka record; this copy is not counted.`,
+      ),
   };
   return outcome;
 }

@@ -47,7 +47,14 @@ export function createEnricher(o: EnricherOptions) {
     maxInFlightRequests: 1,
     transactionTimeout: 60_000,
   });
-  const stats: EnricherStats = { consumed: 0, enriched: 0, deadLettered: 0, duplicates: 0, unpriced: 0, unmapped: 0 };
+  const stats: EnricherStats = {
+    consumed: 0,
+    enriched: 0,
+    deadLettered: 0,
+    duplicates: 0,
+    unpriced: 0,
+    unmapped: 0,
+  };
   let running = false;
 
   async function process(topic: string, partition: number, messages: KafkaMessage[]): Promise<void> {
@@ -113,7 +120,12 @@ export function createEnricher(o: EnricherOptions) {
   };
 }
 
-async function markDuplicates(outcomes: EnrichOutcome[], deduper: EventDeduper, topic: string, partition: number) {
+async function markDuplicates(
+  outcomes: EnrichOutcome[],
+  deduper: EventDeduper,
+  topic: string,
+  partition: number,
+) {
   const idx: number[] = [];
   const ids: string[] = [];
   const positions: string[] = [];

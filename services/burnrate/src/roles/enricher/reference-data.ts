@@ -1,16 +1,16 @@
 import { readFileSync } from 'node:fs';
 import {
-  type CustomerTable as CustomerTableType,
-  CustomerTable,
-  PriceOverrides,
-  type UsageEvent,
   applyCustomerMessage,
+  CustomerTable,
+  type CustomerTable as CustomerTableType,
   checkEventTimeliness,
   decodeCustomerMessage,
   decodeUsageEvent,
   enrichEvent,
   loadBundledCatalog,
+  PriceOverrides,
   parseCatalog,
+  type UsageEvent,
   validateUsageEvent,
 } from '@burnrate/core';
 import type { Kafka } from 'kafkajs';
@@ -23,10 +23,20 @@ import type { EnrichStage } from './enrich-message.js';
  * The enricher's reference data: the price catalog (bundled, or BURNRATE_PRICES_FILE), per-customer
  * price overrides, and the customer table kept current from the compacted customers topic.
  */
-export function createReferenceData(o: { kafka: Kafka; topic: string; pricesFile: string | undefined; overridesFile?: string | undefined; logger: Logger }) {
+export function createReferenceData(o: {
+  kafka: Kafka;
+  topic: string;
+  pricesFile: string | undefined;
+  overridesFile?: string | undefined;
+  logger: Logger;
+}) {
   const log = o.logger.child({ component: 'reference-data' });
-  const prices = o.pricesFile ? parseCatalog(JSON.parse(readFileSync(o.pricesFile, 'utf8'))) : loadBundledCatalog();
-  const overrides = o.overridesFile ? PriceOverrides.parse(JSON.parse(readFileSync(o.overridesFile, 'utf8'))) : PriceOverrides.empty();
+  const prices = o.pricesFile
+    ? parseCatalog(JSON.parse(readFileSync(o.pricesFile, 'utf8')))
+    : loadBundledCatalog();
+  const overrides = o.overridesFile
+    ? PriceOverrides.parse(JSON.parse(readFileSync(o.overridesFile, 'utf8')))
+    : PriceOverrides.empty();
   const customers: CustomerTableType = new CustomerTable();
   const feed = createCompactedFeed({
     kafka: o.kafka,

@@ -1,5 +1,5 @@
-import type { ClickHouseClient } from '@clickhouse/client';
 import { isRetriable } from '@burnrate/core';
+import type { ClickHouseClient } from '@clickhouse/client';
 import type { EachBatchPayload, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { TopicNames } from '../../kafka/topics.js';
@@ -58,13 +58,21 @@ export function createLedger(o: LedgerOptions) {
   const stats: LedgerStats = { rowsWritten: 0, rowsSkippedAsReplay: 0, rowsRejected: 0, batches: 0 };
   let running = false;
 
-  async function handleBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
+  async function handleBatch({
+    batch,
+    heartbeat,
+    isRunning,
+    isStale,
+    resolveOffset,
+  }: EachBatchPayload): Promise<void> {
     const table = tables[batch.topic]!;
     const first = BigInt(batch.firstOffset() ?? batch.lastOffset());
     for (let attempt = 0; ; attempt++) {
       if (!isRunning() || isStale()) return;
       try {
-        const present = o.dedup ? await guard.present(table.split('.')[1]!, batch.topic, batch.partition, first) : undefined;
+        const present = o.dedup
+          ? await guard.present(table.split('.')[1]!, batch.topic, batch.partition, first)
+          : undefined;
         const rows: SinkRow[] = [];
         for (const m of batch.messages) {
           const offset = BigInt(m.offset);
@@ -76,7 +84,9 @@ export function createLedger(o: LedgerOptions) {
           rows.push({ offset, json: withPosition(m.value, batch.topic, batch.partition, m.offset) });
         }
         const tokenFor = (rs: SinkRow[]) =>
-          o.dedup && rs.length > 0 ? `${batch.topic}/${batch.partition}/${rs[0]!.offset}-${rs.at(-1)!.offset}/${rs.length}` : undefined;
+          o.dedup && rs.length > 0
+            ? `${batch.topic}/${batch.partition}/${rs[0]!.offset}-${rs.at(-1)!.offset}/${rs.length}`
+            : undefined;
         // A rebalance in progress makes heartbeat() throw: do not write for a partition we may be losing.
         await heartbeat();
         const rejected = await insertOrIsolate(o.clickhouse, table, rows, tokenFor);
@@ -89,7 +99,10 @@ export function createLedger(o: LedgerOptions) {
         break;
       } catch (error) {
         if (!isRetriable(error)) throw error;
-        outage.warn({ err: error, topic: batch.topic, partition: batch.partition }, 'ClickHouse is unavailable; the ledger holds its batch and retries (nothing is committed)');
+        outage.warn(
+          { err: error, topic: batch.topic, partition: batch.partition },
+          'ClickHouse is unavailable; the ledger holds its batch and retries (nothing is committed)',
+        );
         await sleep(backoffMs(attempt, 200, 5_000));
         await heartbeat();
       }
@@ -99,8 +112,15 @@ export function createLedger(o: LedgerOptions) {
     resolveOffset(batch.lastOffset());
   }
 
-  async function deadLetterRejected(rejected: Awaited<ReturnType<typeof insertOrIsolate>>, topic: string, partition: number) {
-    log.error({ count: rejected.length, topic, partition, reason: rejected[0]!.error.message }, 'ClickHouse rejected rows; they go to dead_letters');
+  async function deadLetterRejected(
+    rejected: Awaited<ReturnType<typeof insertOrIsolate>>,
+    topic: string,
+    partition: number,
+  ) {
+    log.error(
+      { count: rejected.length, topic, partition, reason: rejected[0]!.error.message },
+      'ClickHouse rejected rows; they go to dead_letters',
+    );
     const rows: SinkRow[] = rejected.map(({ row, error }) => ({
       offset: row.offset,
       json: JSON.stringify({
@@ -118,7 +138,12 @@ export function createLedger(o: LedgerOptions) {
         kafka_offset: row.offset.toString(),
       }),
     }));
-    await insertRows(o.clickhouse, `${o.database}.dead_letters`, rows, `rejected/${topic}/${partition}/${rows[0]!.offset}`);
+    await insertRows(
+      o.clickhouse,
+      `${o.database}.dead_letters`,
+      rows,
+      `rejected/${topic}/${partition}/${rows[0]!.offset}`,
+    );
   }
 
   return {
@@ -127,7 +152,12 @@ export function createLedger(o: LedgerOptions) {
       consumer.on(consumer.events.GROUP_JOIN, () => guard.reset());
       await consumer.connect();
       await consumer.subscribe({ topics: [o.topics.enriched, o.topics.dlq], fromBeginning: true });
-      await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 1, eachBatch: handleBatch });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: 1,
+        eachBatch: handleBatch,
+      });
       running = true;
       log.info({ topics: Object.keys(tables), groupId: o.groupId }, 'ledger started');
     },

@@ -1,5 +1,5 @@
+import type { BurnrateError } from '@burnrate/core';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { BurnrateError } from '@burnrate/core';
 import { classifyClickHouseError } from '../../clickhouse/errors.js';
 
 export interface SinkRow {

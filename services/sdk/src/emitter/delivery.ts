@@ -154,8 +154,9 @@ export class Delivery {
       }
       const size = record!.value.length + Buffer.byteLength(record!.key);
       if (messages.length > 0 && bytes + size > this.batchBytesLimit) {
-        this.front[--this.frontAt] = record!; // put it back; it opens the next batch
-        if (this.frontAt < 0) this.front.unshift(record!), (this.frontAt = 0);
+        // Put it back: it opens the next batch. A slot before frontAt is always free when frontAt > 0.
+        if (this.frontAt > 0) this.front[--this.frontAt] = record!;
+        else this.front.unshift(record!);
         break;
       }
       messages.push({ key: record!.key, value: record!.value });
@@ -319,7 +320,6 @@ export class Delivery {
       }
     }
     this.deps.settled(settles);
-    await this.drainer?.stopped();
     return outcome;
   }
 }

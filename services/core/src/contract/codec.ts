@@ -11,11 +11,7 @@ import {
   singleObjectHeader,
   unknownFingerprint,
 } from './framing.js';
-import {
-  bundledSchemaRegistry,
-  type UsageEventSchema,
-  type UsageEventSchemaRegistry,
-} from './schema-registry.js';
+import { bundledSchemaRegistry, type UsageEventSchemaRegistry } from './schema-registry.js';
 import type { UsageEvent } from './usage-event.js';
 
 export interface UsageEventCodecOptions {

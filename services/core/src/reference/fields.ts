@@ -103,7 +103,10 @@ export class Fields {
     try {
       parseDecimal(value, this.name(key));
     } catch {
-      this.fail(key, `must be a plain decimal string such as "2.50" (no exponent, sign or spaces), got ${describeValue(value)}`);
+      this.fail(
+        key,
+        `must be a plain decimal string such as "2.50" (no exponent, sign or spaces), got ${describeValue(value)}`,
+      );
     }
     return value as string;
   }

@@ -4,7 +4,8 @@ import { makeUsage } from '../fixtures/reference-data.js';
 
 const catalog = loadBundledCatalog();
 const NOW = Date.parse('2025-11-26T00:00:00Z');
-const rates = (provider: string, model: string, atMs = NOW) => catalog.lookup(provider, model, atMs)?.tokens_per_million;
+const rates = (provider: string, model: string, atMs = NOW) =>
+  catalog.lookup(provider, model, atMs)?.tokens_per_million;
 
 describe('bundled price catalog', () => {
   it('loads, validates and cites a source for every entry', () => {
@@ -17,7 +18,18 @@ describe('bundled price catalog', () => {
 
   it('covers the providers the pipeline is expected to see', () => {
     const providers = new Set(catalog.entries.map((entry) => entry.provider));
-    for (const provider of ['openai', 'azure_openai', 'anthropic', 'google', 'mistral', 'deepseek', 'xai', 'groq', 'together', 'bedrock']) {
+    for (const provider of [
+      'openai',
+      'azure_openai',
+      'anthropic',
+      'google',
+      'mistral',
+      'deepseek',
+      'xai',
+      'groq',
+      'together',
+      'bedrock',
+    ]) {
       expect(providers, provider).toContain(provider);
     }
   });
@@ -55,10 +67,18 @@ describe('bundled price catalog', () => {
 
   it('carries known list prices', () => {
     expect(rates('openai', 'gpt-4o')).toEqual({ input: '2.50', cached_input: '1.25', output: '10.00' });
-    expect(rates('openai', 'gpt-4o', Date.parse('2024-07-01T00:00:00Z'))).toEqual({ input: '5.00', output: '15.00' });
+    expect(rates('openai', 'gpt-4o', Date.parse('2024-07-01T00:00:00Z'))).toEqual({
+      input: '5.00',
+      output: '15.00',
+    });
     expect(rates('openai', 'gpt-4o-2024-05-13')).toEqual({ input: '5.00', output: '15.00' });
     expect(rates('openai', 'gpt-4o-2024-11-20')?.input).toBe('2.50');
-    expect(rates('anthropic', 'claude-sonnet-4-5')).toEqual({ input: '3.00', cached_input: '0.30', cache_write: '3.75', output: '15.00' });
+    expect(rates('anthropic', 'claude-sonnet-4-5')).toEqual({
+      input: '3.00',
+      cached_input: '0.30',
+      cache_write: '3.75',
+      output: '15.00',
+    });
     expect(rates('deepseek', 'deepseek-reasoner', Date.parse('2025-08-01T00:00:00Z'))?.output).toBe('2.19');
     expect(rates('deepseek', 'deepseek-reasoner')?.cached_input).toBe('0.028');
   });

@@ -34,7 +34,11 @@ function file(entries: Record<string, unknown>[]) {
 
 describe('PriceCatalog.lookup', () => {
   const catalog = new PriceCatalog('test.1', [
-    makePriceEntry({ id: 'snapshot-0513', model: 'gpt-4o-2024-05-13', tokens_per_million: { input: '5', output: '15' } }),
+    makePriceEntry({
+      id: 'snapshot-0513',
+      model: 'gpt-4o-2024-05-13',
+      tokens_per_million: { input: '5', output: '15' },
+    }),
     makePriceEntry({
       id: 'gpt-4o',
       model: 'gpt-4o',
@@ -42,6 +46,7 @@ describe('PriceCatalog.lookup', () => {
       pattern: '^gpt-4o-\\d{4}-\\d{2}-\\d{2}$',
     }),
     makePriceEntry({ id: 'azure-gpt-4o', provider: 'azure_openai', model: 'gpt-4o' }),
+    makePriceEntry({ id: 'legacy', model: 'gpt-4o-legacy', aliases: ['gpt-4o-2024-01-01'] }),
   ]);
 
   it('finds the exact model, an alias, then a pattern', () => {
@@ -52,6 +57,10 @@ describe('PriceCatalog.lookup', () => {
 
   it('prefers an exact name over a pattern that also matches it', () => {
     expect(catalog.lookup('openai', 'gpt-4o-2024-05-13', NOW)?.id).toBe('snapshot-0513');
+  });
+
+  it('prefers an alias over a pattern of another entry', () => {
+    expect(catalog.lookup('openai', 'gpt-4o-2024-01-01', NOW)?.id).toBe('legacy');
   });
 
   it('matches whole names only and ignores case', () => {
@@ -80,7 +89,13 @@ describe('effective dating', () => {
   const catalog = new PriceCatalog('test.1', [
     makePriceEntry({ id: 'o3-launch', model: 'o3', valid_from: '2025-04-16', valid_to: '2025-06-10' }),
     makePriceEntry({ id: 'o3-cut', model: 'o3', valid_from: '2025-06-10' }),
-    makePriceEntry({ id: 'pattern-old', model: 'p', pattern: '^p-\\d+$', valid_from: '2025-01-01', valid_to: '2025-03-01' }),
+    makePriceEntry({
+      id: 'pattern-old',
+      model: 'p',
+      pattern: '^p-\\d+$',
+      valid_from: '2025-01-01',
+      valid_to: '2025-03-01',
+    }),
   ]);
 
   it('uses half-open windows [valid_from, valid_to)', () => {
@@ -117,11 +132,18 @@ describe('effective dating', () => {
 describe('catalog validation', () => {
   it('accepts a well-formed file', () => {
     const catalog = parseCatalog(file([{ aliases: ['x-1'], tiers: [], fees: { per_request: '0.001' } }]));
-    expect(catalog.entries[0]).toMatchObject({ aliases: ['x-1'], pattern: null, valid_to: null, fees: { per_request: '0.001' } });
+    expect(catalog.entries[0]).toMatchObject({
+      aliases: ['x-1'],
+      pattern: null,
+      valid_to: null,
+      fees: { per_request: '0.001' },
+    });
   });
 
   it('names the entry and field of a bad price', () => {
-    const error = errorOf(() => parseCatalog(file([{ id: 'openai/x@1', tokens_per_million: { input: '2.5e-6', output: '1' } }])));
+    const error = errorOf(() =>
+      parseCatalog(file([{ id: 'openai/x@1', tokens_per_million: { input: '2.5e-6', output: '1' } }])),
+    );
     expect(error.field).toBe('entries[0].tokens_per_million.input');
     expect(error.message).toContain('"2.5e-6"');
     expect(error.message).toContain('Price entry "openai/x@1"');
@@ -136,7 +158,9 @@ describe('catalog validation', () => {
   });
 
   it('rejects unknown keys, so a typo cannot silently fall back to another rate', () => {
-    const error = errorOf(() => parseCatalog(file([{ tokens_per_million: { input: '1', output: '2', cached_inptu: '0.1' } }])));
+    const error = errorOf(() =>
+      parseCatalog(file([{ tokens_per_million: { input: '1', output: '2', cached_inptu: '0.1' } }])),
+    );
     expect(error.field).toBe('entries[0].tokens_per_million.cached_inptu');
   });
 
@@ -149,11 +173,29 @@ describe('catalog validation', () => {
       ],
       'entries[1].valid_from',
     ],
-    ['an alias overlapping another model', [{ id: 'a', model: 'x' }, { id: 'b', model: 'y', aliases: ['X'] }], 'entries[1].valid_from'],
-    ['a duplicate id', [{ id: 'a', model: 'x' }, { id: 'a', model: 'y' }], 'entries[1].id'],
+    [
+      'an alias overlapping another model',
+      [
+        { id: 'a', model: 'x' },
+        { id: 'b', model: 'y', aliases: ['X'] },
+      ],
+      'entries[1].valid_from',
+    ],
+    [
+      'a duplicate id',
+      [
+        { id: 'a', model: 'x' },
+        { id: 'a', model: 'y' },
+      ],
+      'entries[1].id',
+    ],
     ['an unanchored pattern', [{ id: 'a', pattern: 'gpt-4o.*' }], 'entries[0].pattern'],
     ['an invalid pattern', [{ id: 'a', pattern: '^gpt-(4o$' }], 'entries[0].pattern'],
-    ['valid_to before valid_from', [{ id: 'a', valid_from: '2025-06-01', valid_to: '2025-06-01' }], 'entries[0].valid_to'],
+    [
+      'valid_to before valid_from',
+      [{ id: 'a', valid_from: '2025-06-01', valid_to: '2025-06-01' }],
+      'entries[0].valid_to',
+    ],
     ['an impossible date', [{ id: 'a', valid_from: '2025-02-30' }], 'entries[0].valid_from'],
     ['a zone-less time', [{ id: 'a', valid_from: '2025-02-01T10:00:00' }], 'entries[0].valid_from'],
     ['an unnormalized provider', [{ id: 'a', provider: 'Azure-OpenAI' }], 'entries[0].provider'],
@@ -170,9 +212,19 @@ describe('catalog validation', () => {
       ],
       'entries[0].tiers[1].above_input_tokens',
     ],
-    ['both audio fees', [{ id: 'a', fees: { per_audio_second: '1', per_audio_minute: '60' } }], 'entries[0].fees.per_audio_minute'],
+    [
+      'both audio fees',
+      [{ id: 'a', fees: { per_audio_second: '1', per_audio_minute: '60' } }],
+      'entries[0].fees.per_audio_minute',
+    ],
   ])('rejects %s', (_name, entries, field) => {
-    const error = errorOf(() => new PriceCatalog('t', entries.map((entry) => makePriceEntry(entry))));
+    const error = errorOf(
+      () =>
+        new PriceCatalog(
+          't',
+          entries.map((entry) => makePriceEntry(entry)),
+        ),
+    );
     expect(error.field).toBe(field);
     expect(error.code).toBe('invalid_catalog');
   });

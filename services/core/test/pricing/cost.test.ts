@@ -86,7 +86,12 @@ describe('computeCost: rounding', () => {
             output: '0.000075',
             reasoning: '0.00011',
           },
-          fees: { per_request: '0.0000003', per_image: '0.0000017', per_audio_minute: '0.006', per_web_search_call: '0.025' },
+          fees: {
+            per_request: '0.0000003',
+            per_image: '0.0000017',
+            per_audio_minute: '0.006',
+            per_web_search_call: '0.025',
+          },
         }),
       );
       expect(cost.units_nanos).toBe(cost.images_nanos + cost.audio_nanos + cost.web_search_nanos);
@@ -107,7 +112,10 @@ describe('computeCost: long-context tiers', () => {
   const sonnet = makePriceEntry({
     tokens_per_million: { input: '3', cached_input: '0.30', cache_write: '3.75', output: '15' },
     tiers: [
-      { above_input_tokens: 200_000, tokens_per_million: { input: '6', cached_input: '0.60', cache_write: '7.50', output: '22.50' } },
+      {
+        above_input_tokens: 200_000,
+        tokens_per_million: { input: '6', cached_input: '0.60', cache_write: '7.50', output: '22.50' },
+      },
     ],
   });
 
@@ -120,7 +128,10 @@ describe('computeCost: long-context tiers', () => {
 
   it('bills every bucket of a request above the threshold at the tier rates', () => {
     // 150k + 50k cached + 1 cache write = 200_001 prompt tokens: cache tokens count towards the tier.
-    const cost = computeCost(makeUsage({ input: 150_000, cached_input: 50_000, cache_write: 1, output: 1_000 }), sonnet);
+    const cost = computeCost(
+      makeUsage({ input: 150_000, cached_input: 50_000, cache_write: 1, output: 1_000 }),
+      sonnet,
+    );
     expect(cost.tier_above_input_tokens).toBe(200_000);
     expect(cost.input_nanos).toBe(900_000_000);
     expect(cost.cached_input_nanos).toBe(30_000_000);
@@ -149,7 +160,12 @@ describe('computeCost: long-context tiers', () => {
 
 describe('computeCost: fees and units', () => {
   const entry = makePriceEntry({
-    fees: { per_request: '0.0001', per_image: '0.04', per_audio_minute: '0.006', per_web_search_call: '0.01' },
+    fees: {
+      per_request: '0.0001',
+      per_image: '0.04',
+      per_audio_minute: '0.006',
+      per_web_search_call: '0.01',
+    },
   });
 
   it('prices requests, images, audio and web searches', () => {
@@ -184,7 +200,9 @@ describe('computeCost: discounts, size and bad input', () => {
     const tiny = makePriceEntry({ tokens_per_million: { input: '0.0001', output: '0.0001' } });
     expect(computeCost(makeUsage({ input: 25 }), tiny, { discount: '0.4' }).input_nanos).toBe(2);
     expect(computeCost(makeUsage({ input: M }), entry, { discount: '1' }).total_nanos).toBe(0);
-    expect(() => computeCost(makeUsage({ input: 1 }), entry, { discount: '1.01' })).toThrow(/discount must be at most 1/);
+    expect(() => computeCost(makeUsage({ input: 1 }), entry, { discount: '1.01' })).toThrow(
+      /discount must be at most 1/,
+    );
     expect(() => computeCost(makeUsage({ input: 1 }), entry, { discount: '-0.1' })).toThrow(ValidationError);
   });
 

@@ -27,7 +27,10 @@ export interface AnthropicMessageLike {
 export function fromAnthropic(response: AnthropicMessageLike, options: AdapterOptions = {}): ProviderUsage {
   const usage = field(response, 'usage');
   const b = new UsageBuilder();
-  const webSearches = b.count(field(field(usage, 'server_tool_use'), 'web_search_requests'), 'web_search_calls');
+  const webSearches = b.count(
+    field(field(usage, 'server_tool_use'), 'web_search_requests'),
+    'web_search_calls',
+  );
   b.tagCount(
     'cache_write_1h_tokens',
     b.count(field(field(usage, 'cache_creation'), 'ephemeral_1h_input_tokens'), 'cache_write'),

@@ -56,12 +56,7 @@ export class UsageBuilder {
     if (value > 0) this.tags[key] = String(value);
   }
 
-  build(
-    provider: string,
-    model: string,
-    tokens: TokenUsage,
-    units?: Partial<BillableUnits>,
-  ): ProviderUsage {
+  build(provider: string, model: string, tokens: TokenUsage, units?: Partial<BillableUnits>): ProviderUsage {
     if (this.clamped.size > 0) this.tags[CLAMPED_TAG] = [...this.clamped].sort().join(',');
     const usage: ProviderUsage = { provider, model, tokens };
     if (units && Object.keys(units).length > 0) usage.units = units;

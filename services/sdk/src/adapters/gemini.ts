@@ -31,7 +31,8 @@ export function fromGemini(response: GeminiResponseLike, options: AdapterOptions
   const details = field(usage, 'promptTokensDetails');
   if (Array.isArray(details)) {
     for (const d of details) {
-      if (field(d, 'modality') === 'AUDIO') b.tagCount('audio_input_tokens', b.count(field(d, 'tokenCount'), 'input'));
+      if (field(d, 'modality') === 'AUDIO')
+        b.tagCount('audio_input_tokens', b.count(field(d, 'tokenCount'), 'input'));
     }
   }
   return b.build(options.provider ?? 'google', modelOf(response, options, 'modelVersion'), {

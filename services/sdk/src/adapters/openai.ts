@@ -32,7 +32,10 @@ export interface OpenAIResponsesResponseLike {
  * `audio_input_tokens` / `audio_output_tokens` tags because they are priced differently.
  * OpenAI does not bill cache writes, so cache_write is always 0.
  */
-export function fromOpenAIChat(response: OpenAIChatResponseLike, options: AdapterOptions = {}): ProviderUsage {
+export function fromOpenAIChat(
+  response: OpenAIChatResponseLike,
+  options: AdapterOptions = {},
+): ProviderUsage {
   const usage = field(response, 'usage');
   const b = new UsageBuilder();
   const prompt = b.count(field(usage, 'prompt_tokens'), 'input');

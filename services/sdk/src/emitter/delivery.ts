@@ -3,8 +3,8 @@ import type { UsageEvent, UsageEventCodec } from '@burnrate/core';
 import { ProduceError } from '../errors.js';
 import type { KafkaSender, OutgoingBatch } from '../kafka/kafka-sender.js';
 import type { Logger } from '../logger.js';
-import type { Spool } from '../spool/spool.js';
 import type { SpoolRecord } from '../spool/record-format.js';
+import type { Spool } from '../spool/spool.js';
 import { FailureLog } from './failure-log.js';
 import type { DeliveryFailure, ResolvedOptions } from './options.js';
 import type { RingQueue } from './ring-queue.js';
@@ -66,7 +66,6 @@ export class Delivery {
   private appending: Promise<void> | undefined;
   private readonly failures: FailureLog;
   private readonly drainer: SpoolDrainer | undefined;
-  private loop: Promise<void> | undefined;
   /** When the queue last went from empty to non-empty (Date.now()); the linger clock. */
   firstQueuedAtMs = 0;
 
@@ -89,11 +88,15 @@ export class Delivery {
 
   /** Events out of the queue but not settled: counted against maxQueueEvents. */
   get held(): number {
-    return this.front.length - this.frontAt + (this.current && !this.current.settled ? this.current.messages.length : 0);
+    return (
+      this.front.length -
+      this.frontAt +
+      (this.current && !this.current.settled ? this.current.messages.length : 0)
+    );
   }
 
   start(): void {
-    this.loop = this.run();
+    void this.run();
     this.drainer?.start();
   }
 
@@ -112,7 +115,8 @@ export class Delivery {
           continue;
         }
         const full = waiting >= options.maxBatchEvents;
-        const lingerLeftMs = full || this.deps.urgent() ? 0 : options.lingerMs - (Date.now() - this.firstQueuedAtMs);
+        const lingerLeftMs =
+          full || this.deps.urgent() ? 0 : options.lingerMs - (Date.now() - this.firstQueuedAtMs);
         if (lingerLeftMs > 0) {
           await this.wake.wait(lingerLeftMs);
           continue;
@@ -204,11 +208,7 @@ export class Delivery {
 
   /** Appends the batch to the spool, waiting for room when the spool is full. */
   private async spoolBatch(batch: MemoryBatch): Promise<void> {
-    const records = batch.messages.map((m, i) => ({
-      eventId: batch.eventIds[i]!,
-      key: m.key as string,
-      value: m.value as Buffer,
-    }));
+    const records = recordsOf(batch);
     for (let attempt = 1; !this.stopper.signal.aborted && !batch.settled; attempt++) {
       this.appending = this.deps.spool!.append(records);
       try {
@@ -218,7 +218,7 @@ export class Delivery {
         return;
       } catch (error) {
         this.failures.spoolFailed(error);
-        await (this.drainer!.waitForRoom(backoffMs(attempt, 100, 5_000)));
+        await this.drainer!.waitForRoom(backoffMs(attempt, 100, 5_000));
       } finally {
         this.appending = undefined;
       }
@@ -232,11 +232,7 @@ export class Delivery {
       { code: error.code, batchBytes: batch.bytes, maxBatchBytes: this.batchBytesLimit },
       'Kafka refused a batch as too large; sending smaller batches',
     );
-    const records = batch.messages.map((m, i) => ({
-      eventId: batch.eventIds[i]!,
-      key: m.key as string,
-      value: m.value as Buffer,
-    }));
+    const records = recordsOf(batch);
     this.front = records.concat(this.front.slice(this.frontAt));
     this.frontAt = 0;
     this.frontSkipped += batch.settles - batch.messages.length;
@@ -274,7 +270,9 @@ export class Delivery {
 
   private async pause(attempt: number): Promise<void> {
     const { initialMs, maxMs } = this.deps.options.retry;
-    await sleep(backoffMs(attempt, initialMs, maxMs), undefined, { signal: this.stopper.signal }).catch(() => {});
+    await sleep(backoffMs(attempt, initialMs, maxMs), undefined, { signal: this.stopper.signal }).catch(
+      () => {},
+    );
   }
 
   /**
@@ -294,9 +292,7 @@ export class Delivery {
     if (current && !current.settled) {
       current.settled = true;
       settles += current.settles;
-      current.messages.forEach((m, i) =>
-        records.push({ eventId: current.eventIds[i]!, key: m.key as string, value: m.value as Buffer }),
-      );
+      records.push(...recordsOf(current));
     }
     for (let i = this.frontAt; i < this.front.length; i++) records.push(this.front[i]!);
     settles += this.front.length - this.frontAt;
@@ -305,7 +301,11 @@ export class Delivery {
     for (const event of this.deps.queue.drain()) {
       settles++;
       try {
-        records.push({ eventId: event.event_id, key: event.customer_ref, value: this.deps.codec.encode(event) });
+        records.push({
+          eventId: event.event_id,
+          key: event.customer_ref,
+          value: this.deps.codec.encode(event),
+        });
       } catch (error) {
         this.fail([event.event_id], error);
       }
@@ -316,10 +316,22 @@ export class Delivery {
         await this.deps.spool.append(records);
         outcome = { spooled: records.length, undelivered: [] };
       } catch (error) {
-        this.deps.logger.error({ err: error, events: records.length }, 'Could not spool the pending events at close');
+        this.deps.logger.error(
+          { err: error, events: records.length },
+          'Could not spool the pending events at close',
+        );
       }
     }
     this.deps.settled(settles);
     return outcome;
   }
+}
+
+/** The batch's messages as spool records (key and value are exactly what was to be sent). */
+function recordsOf(batch: OutgoingBatch): SpoolRecord[] {
+  return batch.messages.map((m, i) => ({
+    eventId: batch.eventIds[i]!,
+    key: m.key as string,
+    value: m.value as Buffer,
+  }));
 }

@@ -66,7 +66,10 @@ const NO_TAGS: Record<string, string> = Object.freeze({}) as Record<string, stri
  */
 export function buildEvent(input: EmitInput, defaults: EventDefaults): UsageEvent {
   if (typeof input !== 'object' || input === null) {
-    throw new ValidationError('event', 'emit() takes an object with at least customer_ref, provider and model.');
+    throw new ValidationError(
+      'event',
+      'emit() takes an object with at least customer_ref, provider and model.',
+    );
   }
   const ctx = currentContext();
   const t = input.tokens;
@@ -78,7 +81,8 @@ export function buildEvent(input: EmitInput, defaults: EventDefaults): UsageEven
     customer_ref: (input.customer_ref ?? ctx?.customerRef) as string,
     user_ref: input.user_ref !== undefined ? input.user_ref : (ctx?.userRef ?? null),
     workflow: input.workflow !== undefined ? input.workflow : (ctx?.workflow ?? null),
-    workflow_run_id: input.workflow_run_id !== undefined ? input.workflow_run_id : (ctx?.workflowRunId ?? null),
+    workflow_run_id:
+      input.workflow_run_id !== undefined ? input.workflow_run_id : (ctx?.workflowRunId ?? null),
     step_id: input.step_id !== undefined ? input.step_id : (ctx?.stepId ?? null),
     parent_step_id: input.parent_step_id !== undefined ? input.parent_step_id : (ctx?.parentStepId ?? null),
     step_kind: input.step_kind ?? ctx?.stepKind ?? 'llm_call',

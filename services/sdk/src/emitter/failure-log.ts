@@ -29,7 +29,10 @@ export class FailureLog {
       );
     } else if (attempt % WARN_EVERY_ATTEMPTS === 0) {
       const downMs = Date.now() - this.failingSinceMs;
-      this.logger.warn({ ...fields, downMs }, `Kafka still failing (${error.code}) after ${attempt} attempts`);
+      this.logger.warn(
+        { ...fields, downMs },
+        `Kafka still failing (${error.code}) after ${attempt} attempts`,
+      );
     } else {
       this.logger.debug(fields, 'Kafka send failed; will retry');
     }
@@ -56,6 +59,9 @@ export class FailureLog {
   }
 
   gaveUp(error: ProduceError, events: number): void {
-    this.logger.error({ code: error.code, topic: this.topic, events, err: error }, `Usage events not delivered: ${error.message}`);
+    this.logger.error(
+      { code: error.code, topic: this.topic, events, err: error },
+      `Usage events not delivered: ${error.message}`,
+    );
   }
 }

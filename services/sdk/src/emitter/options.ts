@@ -1,7 +1,7 @@
 import { ConfigError, type UsageEventCodec } from '@burnrate/core';
 import type { Kafka } from 'kafkajs';
 import type { ProduceError } from '../errors.js';
-import { type Compression, COMPRESSION_TYPES, isCompressionAvailable } from '../kafka/kafka-sender.js';
+import { COMPRESSION_TYPES, type Compression, isCompressionAvailable } from '../kafka/kafka-sender.js';
 import type { Logger } from '../logger.js';
 
 /** What onError receives: events that will not reach Kafka, and why. */
@@ -77,7 +77,10 @@ export interface EmitterOptions {
 }
 
 export type ResolvedOptions = Required<
-  Omit<EmitterOptions, 'brokers' | 'kafka' | 'spool' | 'onError' | 'logger' | 'codec' | 'environment' | 'retry'>
+  Omit<
+    EmitterOptions,
+    'brokers' | 'kafka' | 'spool' | 'onError' | 'logger' | 'codec' | 'environment' | 'retry'
+  >
 > & {
   retry: Required<RetryOptions>;
   spool: Required<SpoolOptions> | undefined;
@@ -93,14 +96,23 @@ function positiveInt(value: number, setting: string, unit: string): number {
 /** Applies defaults and rejects settings that cannot work, naming the setting. */
 export function resolveOptions(o: EmitterOptions): ResolvedOptions {
   if (!o.kafka && (!Array.isArray(o.brokers) || o.brokers.length === 0)) {
-    throw new ConfigError('brokers', 'brokers must list at least one host:port (or pass a KafkaJS client as kafka).');
+    throw new ConfigError(
+      'brokers',
+      'brokers must list at least one host:port (or pass a KafkaJS client as kafka).',
+    );
   }
   if (typeof o.service !== 'string' || o.service === '') {
-    throw new ConfigError('service', 'service must name the emitting service; it is written into every event.');
+    throw new ConfigError(
+      'service',
+      'service must name the emitting service; it is written into every event.',
+    );
   }
   const compression = o.compression ?? 'none';
   if (!(compression in COMPRESSION_TYPES)) {
-    throw new ConfigError('compression', `compression must be none, gzip, snappy, lz4 or zstd, got ${compression}.`);
+    throw new ConfigError(
+      'compression',
+      `compression must be none, gzip, snappy, lz4 or zstd, got ${compression}.`,
+    );
   }
   if (!isCompressionAvailable(compression)) {
     throw new ConfigError(

@@ -28,7 +28,6 @@ export class SpoolDrainer {
   spooling: boolean;
   private readonly wake = new Signal();
   private readonly room = new Signal();
-  private loop: Promise<void> | undefined;
 
   constructor(private readonly deps: SpoolDrainerDeps) {
     // Events left by an earlier run go out before anything this run accepts.
@@ -36,7 +35,7 @@ export class SpoolDrainer {
   }
 
   start(): void {
-    this.loop = this.run();
+    void this.run();
   }
 
   notify(): void {
@@ -80,7 +79,7 @@ export class SpoolDrainer {
   }
 
   private async send(batch: SpoolBatch): Promise<void> {
-    const { sender, counters, spool, failures } = this.deps;
+    const { sender, counters, failures } = this.deps;
     const out: OutgoingBatch = {
       messages: batch.records.map((r) => ({ key: r.key, value: r.value })),
       eventIds: batch.records.map((r) => r.eventId),
@@ -123,6 +122,8 @@ export class SpoolDrainer {
 
   private async pause(attempt: number): Promise<void> {
     const { initialMs, maxMs } = this.deps.options.retry;
-    await sleep(backoffMs(attempt, initialMs, maxMs), undefined, { signal: this.deps.stopSignal }).catch(() => {});
+    await sleep(backoffMs(attempt, initialMs, maxMs), undefined, { signal: this.deps.stopSignal }).catch(
+      () => {},
+    );
   }
 }

@@ -57,11 +57,15 @@ export function classifyKafkaError(error: unknown, topic: string): ProduceError 
       });
     }
     if (RESET_PRODUCER.has(type)) {
-      return new ProduceError(code, `Kafka rejected the producer's sequence state (${type}); starting a new producer.`, {
-        retriable: true,
-        resetProducer: true,
-        cause: error,
-      });
+      return new ProduceError(
+        code,
+        `Kafka rejected the producer's sequence state (${type}); starting a new producer.`,
+        {
+          retriable: true,
+          resetProducer: true,
+          cause: error,
+        },
+      );
     }
     if (type === 'UNKNOWN_TOPIC_OR_PARTITION') {
       return new ProduceError(
@@ -82,7 +86,10 @@ export function classifyKafkaError(error: unknown, topic: string): ProduceError 
     });
   }
   if (root instanceof KafkaJSRequestTimeoutError) {
-    return new ProduceError('kafka_timeout', `A Kafka request timed out: ${detail}`, { retriable: true, cause: error });
+    return new ProduceError('kafka_timeout', `A Kafka request timed out: ${detail}`, {
+      retriable: true,
+      cause: error,
+    });
   }
   if (root instanceof KafkaJSError) {
     return new ProduceError('kafka_error', `Sending to Kafka failed: ${detail}`, {

@@ -12,6 +12,9 @@ export function kafkaLogCreator(logger: Logger): logCreator {
   return () =>
     ({ namespace, level, log }) => {
       const { message, ...extra } = log;
-      logger.debug({ kafkajs: namespace, kafkajsLevel: LEVEL_NAMES[level] ?? level, ...extra }, String(message));
+      logger.debug(
+        { kafkajs: namespace, kafkajsLevel: LEVEL_NAMES[level] ?? level, ...extra },
+        String(message),
+      );
     };
 }

@@ -2,6 +2,7 @@ import kafkajs, { type Kafka, type Message, type Producer } from 'kafkajs';
 import type { ProduceError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { classifyKafkaError } from './classify.js';
+import { keyHashPartitioner } from './partitioner.js';
 
 const { CompressionCodecs, CompressionTypes } = kafkajs;
 
@@ -18,7 +19,8 @@ export const COMPRESSION_TYPES: Record<Compression, number> = {
 /** KafkaJS ships only gzip; the other codecs must be registered by the application first. */
 export function isCompressionAvailable(compression: Compression): boolean {
   const type = COMPRESSION_TYPES[compression];
-  return type === CompressionTypes.None || type === CompressionTypes.GZIP || CompressionCodecs[type] !== undefined;
+  const codecs = CompressionCodecs as Record<number, unknown>;
+  return type === CompressionTypes.None || type === CompressionTypes.GZIP || codecs[type] !== undefined;
 }
 
 /** Messages sent together in one producer.send(), with the ids of the events they carry. */
@@ -67,6 +69,7 @@ export function createKafkaSender(options: KafkaSenderOptions): KafkaSender {
     return kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
+      createPartitioner: keyHashPartitioner,
       allowAutoTopicCreation: false,
       // A few quick in-client retries ride out leader moves; longer outages are the emitter's
       // own retry loop (with backoff and the spool), which can see and report them.

@@ -52,7 +52,11 @@ export interface ParseResult {
  * least one record when one is complete, so a single large record cannot stall the reader.
  * Values are views into `buf`, not copies.
  */
-export function parseRecords(buf: Buffer, maxRecords = Number.POSITIVE_INFINITY, maxBytes = Number.POSITIVE_INFINITY): ParseResult {
+export function parseRecords(
+  buf: Buffer,
+  maxRecords = Number.POSITIVE_INFINITY,
+  maxBytes = Number.POSITIVE_INFINITY,
+): ParseResult {
   const records: SpoolRecord[] = [];
   let pos = 0;
   let bytes = 0;

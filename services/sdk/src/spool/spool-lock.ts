@@ -26,10 +26,14 @@ export function lockSpoolDir(dir: string): () => void {
       return () => rmSync(path, { force: true });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new SpoolError('spool_io', `Cannot create the spool lock ${path}: ${(error as Error).message}`, {
-          retriable: false,
-          cause: error,
-        });
+        throw new SpoolError(
+          'spool_io',
+          `Cannot create the spool lock ${path}: ${(error as Error).message}`,
+          {
+            retriable: false,
+            cause: error,
+          },
+        );
       }
     }
     const holder = Number(readFileSync(path, 'utf8').trim());

@@ -1,4 +1,14 @@
-import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, truncate, writeFile } from 'node:fs/promises';
+import {
+  type FileHandle,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  truncate,
+  writeFile,
+} from 'node:fs/promises';
 import { join } from 'node:path';
 import { SpoolError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -96,7 +106,12 @@ export async function openSpool(options: SpoolOptions): Promise<Spool> {
       if (good < data.length) {
         // A torn last append (crash mid-write) or damage: keep what checks out, drop the rest.
         logger.warn(
-          { spoolDir: dir, segment: name(seq), droppedBytes: data.length - good, corrupt: parsed.corruptAt !== undefined },
+          {
+            spoolDir: dir,
+            segment: name(seq),
+            droppedBytes: data.length - good,
+            corrupt: parsed.corruptAt !== undefined,
+          },
           'Spool segment has an incomplete or damaged tail; truncating it',
         );
         await truncate(join(dir, name(seq)), good);
@@ -137,7 +152,8 @@ export async function openSpool(options: SpoolOptions): Promise<Spool> {
       const w = writer!;
       try {
         let done = 0;
-        while (done < buf.length) done += (await w.handle.write(buf, done, buf.length - done, w.segment.size + done)).bytesWritten;
+        while (done < buf.length)
+          done += (await w.handle.write(buf, done, buf.length - done, w.segment.size + done)).bytesWritten;
         await w.handle.datasync();
       } catch (error) {
         // Leave no half record behind; if even that fails, never write to this file again.
@@ -189,9 +205,13 @@ export async function openSpool(options: SpoolOptions): Promise<Spool> {
           return { records: parsed.records, segment: segment.seq, end: ackOffset + parsed.consumed };
         }
         if (parsed.nextRecordBytes === undefined || parsed.nextRecordBytes <= length) {
-          throw new SpoolError('spool_corrupt', `Spool segment ${name(segment.seq)} is damaged at byte ${ackOffset}.`, {
-            retriable: false,
-          });
+          throw new SpoolError(
+            'spool_corrupt',
+            `Spool segment ${name(segment.seq)} is damaged at byte ${ackOffset}.`,
+            {
+              retriable: false,
+            },
+          );
         }
         length = parsed.nextRecordBytes; // one record larger than the read size: read exactly it
       }
@@ -224,7 +244,10 @@ export async function openSpool(options: SpoolOptions): Promise<Spool> {
           await rename(join(dir, 'cursor.tmp'), join(dir, 'cursor'));
         }
       } catch (error) {
-        logger.warn({ err: error, spoolDir: dir }, 'Could not record the spool cursor; a restart would resend more');
+        logger.warn(
+          { err: error, spoolDir: dir },
+          'Could not record the spool cursor; a restart would resend more',
+        );
       }
     });
   }

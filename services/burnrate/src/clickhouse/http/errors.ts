@@ -28,7 +28,11 @@ const OWN_NAMES = new Map<number, string>(Object.entries(CODES).map(([name, code
 export class ClickHouseException extends BurnrateError {
   readonly exceptionCode: number;
 
-  constructor(exceptionCode: number, message: string, options: { cause?: unknown; retriable?: boolean } = {}) {
+  constructor(
+    exceptionCode: number,
+    message: string,
+    options: { cause?: unknown; retriable?: boolean } = {},
+  ) {
     super('clickhouse_exception', message, { retriable: options.retriable ?? false, cause: options.cause });
     this.exceptionCode = exceptionCode;
   }

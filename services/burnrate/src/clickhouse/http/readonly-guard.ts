@@ -1,5 +1,5 @@
 import type { Session } from 'chdb';
-import { CODES, ClickHouseException } from './errors.js';
+import { ClickHouseException, CODES } from './errors.js';
 import { type Token, tokens } from './sql-scan.js';
 
 /**

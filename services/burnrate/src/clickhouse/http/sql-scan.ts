@@ -20,7 +20,10 @@ export function* tokens(sql: string): Generator<Token> {
     const c = sql[i]!;
     if (/\s/.test(c)) {
       i++;
-    } else if ((c === '-' && sql[i + 1] === '-') || (c === '#' && (sql[i + 1] === ' ' || sql[i + 1] === '!'))) {
+    } else if (
+      (c === '-' && sql[i + 1] === '-') ||
+      (c === '#' && (sql[i + 1] === ' ' || sql[i + 1] === '!'))
+    ) {
       const end = sql.indexOf('\n', i);
       i = end === -1 ? n : end + 1;
     } else if (c === '/' && sql[i + 1] === '*') {

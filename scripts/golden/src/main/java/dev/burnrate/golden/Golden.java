@@ -34,6 +34,8 @@ public final class Golden {
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
   private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
   private static final HexFormat HEX = HexFormat.of();
+  private static final String REGENERATE = "mvn -q -f scripts/golden/pom.xml compile exec:java"
+      + " && npx biome format --write services/core/test/fixtures/usage-event-golden.json";
 
   /** Schemas whose fingerprints are checked apart from ours: primitives and a few named types. */
   private static final String[] SAMPLE_SCHEMAS = {
@@ -58,7 +60,7 @@ public final class Golden {
     TreeMap<Integer, Schema> versions = loadVersions(new File(root, "schemas/usage-event"));
     ObjectNode out = NODES.objectNode();
     out.put("generator", "Apache Avro for Java " + Schema.class.getPackage().getImplementationVersion()
-        + " (scripts/golden); regenerate with: mvn -q -f scripts/golden/pom.xml compile exec:java");
+        + " (scripts/golden); regenerate with: " + REGENERATE);
 
     ArrayNode samples = out.putArray("sample_schemas");
     for (String text : SAMPLE_SCHEMAS) {

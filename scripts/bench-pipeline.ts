@@ -1,0 +1,118 @@
+// Sustained throughput of enricher + ledger on the local stack, next to the raw KafkaJS consume rate
+// of the same topic measured in the same run (the machines are noisy; the ratio is what matters).
+//   KAFKA_BROKERS=127.0.0.1:9092 node --conditions=@burnrate/source --import tsx scripts/bench-pipeline.ts [events]
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type UsageEvent, encodeUsageEvent, newEventId } from '@burnrate/core';
+import { createClickHouseClient } from '../services/burnrate/src/clickhouse/client.js';
+import { migrate } from '../services/burnrate/src/clickhouse/migrate.js';
+import { ensureTopics, topicNames } from '../services/burnrate/src/kafka/topics.js';
+import { createEnricher } from '../services/burnrate/src/roles/enricher/enricher.js';
+import { createLedger } from '../services/burnrate/src/roles/ledger/ledger.js';
+import { Redis } from 'ioredis';
+import { Kafka, logLevel } from 'kafkajs';
+import { pino } from 'pino';
+import { EventDeduper } from '../services/burnrate/src/roles/enricher/dedup.js';
+import { createReferenceData } from '../services/burnrate/src/roles/enricher/reference-data.js';
+
+const N = Number(process.argv[2] ?? 200_000);
+const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+const logger = pino({ level: 'warn' });
+const kafka = new Kafka({ brokers, clientId: 'bench', logLevel: logLevel.NOTHING });
+const prefix = `bench${Date.now()}.`;
+const topics = topicNames(prefix);
+const models = ['gpt-4o-mini', 'gpt-4.1', 'o4-mini'];
+
+function event(i: number): UsageEvent {
+  return {
+    event_id: newEventId(), occurred_at: Date.now() - 60_000, service: 'bench', customer_ref: `org_${i % 500}`,
+    user_ref: `u${i % 5000}`, workflow: `wf-${i % 20}`, workflow_run_id: `run-${Math.floor(i / 8)}`, step_id: `s${i}`,
+    parent_step_id: null, step_kind: 'llm_call', depth: i % 4, attempt: 1, feature: `f${i % 10}`, provider: 'openai',
+    model: models[i % 3]!, tokens: { input: 1200 + (i % 900), cached_input: 300, cache_write: 0, output: 250, reasoning: i % 3 === 2 ? 120 : 0 },
+    requests: 1, units: { images: 0, audio_ms: 0, web_search_calls: 0 }, latency_ms: 800, status: 'ok',
+    provider_reported_cost_nanos: null, quality_score: null, tags: { region: 'eu' },
+  };
+}
+
+async function produce(): Promise<void> {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  for (let i = 0; i < N; i += 5_000) {
+    const messages = [];
+    for (let j = i; j < Math.min(N, i + 5_000); j++) messages.push({ key: `org_${j % 500}`, value: encodeUsageEvent(event(j)) });
+    await producer.send({ topic: topics.events, acks: -1, messages });
+  }
+  await producer.disconnect();
+}
+
+async function rawConsumeRate(): Promise<number> {
+  const consumer = kafka.consumer({ groupId: `raw-${randomUUID()}`, maxBytesPerPartition: 4 * 1024 * 1024 });
+  await consumer.connect();
+  await consumer.subscribe({ topic: topics.events, fromBeginning: true });
+  let seen = 0;
+  let started = 0;
+  const done = new Promise<number>((resolve) => {
+    void consumer.run({
+      eachBatch: async ({ batch }) => {
+        if (started === 0) started = performance.now();
+        seen += batch.messages.length;
+        if (seen >= N) resolve(performance.now());
+      },
+    });
+  });
+  const t0 = performance.now();
+  const end = await done;
+  await consumer.disconnect();
+  void t0;
+  return N / ((end - started) / 1000);
+}
+
+async function main(): Promise<void> {
+  await ensureTopics(kafka, topics, { partitions: 4, replicationFactor: 1 });
+  console.log(`producing ${N} events to ${topics.events}…`);
+  await produce();
+  const raw = await rawConsumeRate();
+  console.log(`baseline raw kafkajs consume: ${Math.round(raw)} events/s`);
+
+  const ch = createClickHouseClient({ kind: 'embedded', path: mkdtempSync(join(tmpdir(), 'bench-chdb-')) });
+  const database = 'bench';
+  await migrate(ch, database);
+  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  const reference = createReferenceData({ kafka, topic: topics.customers, pricesFile: undefined, logger });
+  await reference.start();
+  const enricher = createEnricher({
+    kafka, topics, groupId: `${prefix}enricher`, transactionalId: `${prefix}enricher`, logger,
+    stage: reference.stage({ lateHorizonMs: 86_400_000, maxFutureSkewMs: 300_000 }),
+    deduper: new EventDeduper(redis, `${prefix}dedup:`, 900),
+  });
+  const ledger = createLedger({
+    kafka, clickhouse: ch, database, topics, groupId: `${prefix}ledger`, fetchWaitMs: 200,
+    maxBatchBytes: 8 * 1024 * 1024, dedup: true, retryLogIntervalMs: 10_000, logger,
+  });
+  const t0 = performance.now();
+  await Promise.all([enricher.start(), ledger.start()]);
+  let enrichedAt = 0;
+  for (;;) {
+    if (!enrichedAt && enricher.stats().consumed >= N) enrichedAt = performance.now();
+    const rs = await ch.query({ query: `SELECT count() AS n FROM ${database}.usage_events`, format: 'JSONEachRow' });
+    const n = Number((await rs.json<{ n: string }>())[0]!.n);
+    if (n >= N) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const total = performance.now() - t0;
+  const rss = process.memoryUsage().rss;
+  await Promise.all([enricher.stop(), ledger.stop()]);
+  await reference.stop();
+  await redis.quit();
+  await ch.close();
+  const pipeline = N / (total / 1000);
+  console.log(`enricher alone (to last commit): ${Math.round(N / ((enrichedAt - t0) / 1000))} events/s`);
+  console.log(`enricher + ledger end to end:     ${Math.round(pipeline)} events/s`);
+  console.log(`ratio to raw consume:              ${(pipeline / raw).toFixed(2)}`);
+  console.log(`process RSS at end:                ${Math.round(rss / 1024 / 1024)} MB`);
+}
+
+await main();
+process.exit(0);

@@ -1,0 +1,159 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Session } from 'chdb';
+import type { Logger } from 'pino';
+import { type Authenticator, credentialsOf } from './auth.js';
+import type { Engine } from './engine.js';
+import {
+  ClickHouseException,
+  CODES,
+  codeNamesFrom,
+  formatException,
+  httpStatusOf,
+  toClickHouseException,
+} from './errors.js';
+import { parseSimpleInsert, runInsert, runQuery, type Summary, sessionSetup, summaryOf } from './execute.js';
+import { contentTypeOf, planOutput } from './formats.js';
+import type { Limiter } from './limiter.js';
+import { assertReadonlySafe } from './readonly-guard.js';
+import { parseQueryRequest, type QueryRequest, readBody } from './request.js';
+import { sendBuffered, sendStream } from './respond.js';
+
+export type HttpLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
+
+export interface QueryHandlerDeps {
+  engine: Engine;
+  auth: Authenticator;
+  limiter: Limiter;
+  logger: HttpLogger;
+  defaultDatabase: string;
+  maxBodyBytes: number;
+  displayName: string;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Serves one query request, from credentials to the last byte, and logs it. Never throws. */
+export function createQueryHandler(deps: QueryHandlerDeps) {
+  const { engine, auth, limiter, logger } = deps;
+  const codeNames = codeNamesFrom(engine.info.codeNames);
+  const describe = (error: unknown) =>
+    formatException(toClickHouseException(error), codeNames, engine.info.version);
+
+  return async function handleQuery(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const startedAt = performance.now();
+    const method = req.method ?? 'GET';
+    const log: Record<string, unknown> = { method, queryId: url.searchParams.get('query_id') ?? undefined };
+    const abort = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) abort.abort();
+    });
+    let session: Session | undefined;
+    let release: (() => void) | undefined;
+    let request: QueryRequest | undefined;
+    try {
+      request = parseQueryRequest(req, url, deps.defaultDatabase);
+      log.queryId = request.queryId;
+      const user = auth.authenticate(credentialsOf(req, url));
+      log.user = user.name;
+      const body = method === 'POST' ? await readBody(req, deps.maxBodyBytes) : Buffer.alloc(0);
+      release = await limiter.acquire(abort.signal);
+      session = engine.openSession();
+      await session.queryAsync(sessionSetup(request, user, method), { format: 'TabSeparated' });
+
+      const insert =
+        request.queryParam && body.length > 0 ? parseSimpleInsert(request.queryParam) : undefined;
+      if (insert && !user.readonly) {
+        log.query = request.queryParam;
+        const summary = await runInsert(session, insert, body);
+        const format = request.defaultFormat ?? 'TabSeparated';
+        await sendBuffered(res, 200, headers(request, format, summary), Buffer.alloc(0), undefined);
+        log.status = 200;
+        return;
+      }
+
+      const sql = queryText(request, body);
+      log.query = sql.length > 1_000 ? `${sql.slice(0, 1_000)}…` : sql;
+      // readonly=1 is already set on the session; this closes the gaps it leaves in chDB
+      if (user.readonly) await assertReadonlySafe(session, sql);
+      const plan = planOutput(sql, request.defaultFormat, engine.info.outputFormats);
+      const outcome = await runQuery(session, sql, plan.format, plan.stream && !request.waitEndOfQuery);
+      log.format = plan.format;
+      if (outcome.kind === 'buffered') {
+        log.bytes = outcome.body.length;
+        await sendBuffered(
+          res,
+          200,
+          headers(request, plan.format, outcome.summary),
+          outcome.body,
+          request.responseEncoding,
+        );
+        log.status = 200;
+      } else {
+        const { bytes, error, clientClosed } = await sendStream(
+          res,
+          headers(request, plan.format, summaryOf({})),
+          outcome,
+          request.responseEncoding,
+          describe,
+        );
+        Object.assign(log, { bytes, streamed: true, status: 200, clientClosed });
+        if (error !== undefined) throw error;
+      }
+    } catch (error) {
+      const exception = toClickHouseException(error);
+      const status = httpStatusOf(exception.exceptionCode, codeNames);
+      if (!res.headersSent) log.status = status;
+      Object.assign(log, { code: exception.exceptionCode, error: exception.message });
+      if (abort.signal.aborted && !res.headersSent) {
+        log.clientClosed = true;
+      } else if (!res.headersSent) {
+        const errorHeaders: Record<string, string> = {
+          'Content-Type': 'text/plain; charset=UTF-8',
+          'X-ClickHouse-Exception-Code': String(exception.exceptionCode),
+          'X-ClickHouse-Query-Id': request?.queryId ?? '',
+          'X-ClickHouse-Server-Display-Name': deps.displayName,
+          // the request body may not have been read; do not let it be taken for the next request
+          ...(req.complete ? {} : { Connection: 'close' }),
+        };
+        await sendBuffered(res, status, errorHeaders, Buffer.from(describe(exception)), undefined);
+      }
+    } finally {
+      session?.close();
+      release?.();
+      log.durationMs = Math.round(performance.now() - startedAt);
+      if (log.code !== undefined && !log.clientClosed) logger.warn(log, 'ClickHouse HTTP query failed');
+      else logger.debug(log, 'ClickHouse HTTP query');
+    }
+  };
+
+  function headers(request: QueryRequest, format: string, summary: Summary): Record<string, string> {
+    return {
+      'Content-Type': contentTypeOf(format),
+      'X-ClickHouse-Server-Display-Name': deps.displayName,
+      'X-ClickHouse-Query-Id': request.queryId,
+      'X-ClickHouse-Format': format,
+      'X-ClickHouse-Timezone': engine.info.timezone,
+      'X-ClickHouse-Summary': JSON.stringify(summary),
+    };
+  }
+}
+
+/**
+ * As on a ClickHouse server, the `query` parameter and the POST body form one query, joined by a
+ * newline — which is how `INSERT … FORMAT X` in the URL gets its rows from the body.
+ */
+function queryText(request: QueryRequest, body: Buffer): string {
+  let bodyText = '';
+  try {
+    bodyText = utf8.decode(body);
+  } catch (error) {
+    throw new ClickHouseException(
+      CODES.NOT_IMPLEMENTED,
+      'The request body is not UTF-8 text. The embedded server passes queries to chDB as text, so binary formats (RowBinary, Native, Parquet…) can only be inserted with INSERT INTO <table> FORMAT <JSONEachRow|CSV|TSV…>',
+      { cause: error },
+    );
+  }
+  const sql = [request.queryParam, bodyText].filter((part) => part !== undefined && part !== '').join('\n');
+  if (sql.trim() === '') throw new ClickHouseException(CODES.SYNTAX_ERROR, 'Empty query');
+  return sql;
+}

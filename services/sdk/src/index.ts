@@ -1,0 +1,17 @@
+export * from './adapters/index.js';
+export { type WithRetryOptions, withRetry } from './context/with-retry.js';
+export {
+  currentContext,
+  type StepOptions,
+  type WorkflowContext,
+  type WorkflowOptions,
+  withAttempt,
+  withStep,
+  withWorkflow,
+} from './context/workflow-context.js';
+export { type CloseReport, createEmitter, type Emitter, type EmitterStats } from './emitter/emitter.js';
+export type { EmitInput } from './emitter/event-builder.js';
+export type { DeliveryFailure, EmitterOptions, RetryOptions, SpoolOptions } from './emitter/options.js';
+export { EmitterClosedError, FlushTimeoutError, ProduceError, QueueFullError, SpoolError } from './errors.js';
+export type { Compression } from './kafka/kafka-sender.js';
+export type { Logger } from './logger.js';

@@ -54,7 +54,7 @@ async function runEmitter(): Promise<{ eventsPerSec: number; chunkMicros: number
     topic,
     service: 'bench',
     maxBatchEvents: BATCH,
-    maxQueueEvents: 4 * BATCH,
+    maxQueueEvents: 20_000,
     overflow: 'block',
   });
   const chunkMicros: number[] = [];

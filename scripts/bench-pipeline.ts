@@ -8,19 +8,19 @@ import { join } from 'node:path';
 import { type UsageEvent, encodeUsageEvent, newEventId } from '@burnrate/core';
 import { createClickHouseClient } from '../services/burnrate/src/clickhouse/client.js';
 import { migrate } from '../services/burnrate/src/clickhouse/migrate.js';
+import { createKafka } from '../services/burnrate/src/kafka/client.js';
 import { ensureTopics, topicNames } from '../services/burnrate/src/kafka/topics.js';
 import { createEnricher } from '../services/burnrate/src/roles/enricher/enricher.js';
 import { createLedger } from '../services/burnrate/src/roles/ledger/ledger.js';
 import { Redis } from 'ioredis';
-import { Kafka, logLevel } from 'kafkajs';
 import { pino } from 'pino';
 import { EventDeduper } from '../services/burnrate/src/roles/enricher/dedup.js';
 import { createReferenceData } from '../services/burnrate/src/roles/enricher/reference-data.js';
 
 const N = Number(process.argv[2] ?? 200_000);
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
-const logger = pino({ level: 'warn' });
-const kafka = new Kafka({ brokers, clientId: 'bench', logLevel: logLevel.NOTHING });
+const logger = pino({ level: process.env.LOG_LEVEL ?? 'warn' });
+const kafka = createKafka({ brokers, clientId: 'bench', logger });
 const prefix = `bench${Date.now()}.`;
 const topics = topicNames(prefix);
 const models = ['gpt-4o-mini', 'gpt-4.1', 'o4-mini'];
@@ -99,7 +99,8 @@ async function main(): Promise<void> {
     const rs = await ch.query({ query: `SELECT count() AS n FROM ${database}.usage_events`, format: 'JSONEachRow' });
     const n = Number((await rs.json<{ n: string }>())[0]!.n);
     if (n >= N) break;
-    await new Promise((r) => setTimeout(r, 100));
+    if (process.env.BENCH_DEBUG) console.log(JSON.stringify({ n, enricher: enricher.stats(), ledger: ledger.stats() }));
+    await new Promise((r) => setTimeout(r, process.env.BENCH_DEBUG ? 2000 : 100));
   }
   const total = performance.now() - t0;
   const rss = process.memoryUsage().rss;

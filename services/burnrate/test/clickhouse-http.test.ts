@@ -423,7 +423,7 @@ describe('ClickHouse HTTP interface over chDB', () => {
     expect(received).toContain(`__exception__\r\n${tag}\r\nCode: 395. DB::Exception: boom`);
   });
 
-  it('keeps the event loop free while the engine works, and queues beyond the concurrency limit', async () => {
+  it('keeps the event loop free while queries run and wait for a slot', async () => {
     const heavy = 'SELECT count() FROM numbers(30000000) WHERE sipHash64(number) % 7 = 1';
     const started = Date.now();
     const running = Promise.all([1, 2, 3, 4].map(() => call({ body: heavy })));

@@ -37,6 +37,22 @@ function steadyLoad(emitter: Emitter, customer: string) {
 
 const sorted = (ids: Iterable<string>) => [...ids].sort();
 
+/**
+ * Whether each partition holds its events in emit order. Event ids are UUIDv7 from one process,
+ * so emit order is id order; a resend may repeat an earlier event, so only first copies count.
+ */
+function inEmitOrder(messages: Array<{ partition: number; event: { event_id: string } }>): boolean {
+  const seen = new Set<string>();
+  const last = new Map<number, string>();
+  for (const m of messages) {
+    if (seen.has(m.event.event_id)) continue;
+    seen.add(m.event.event_id);
+    if ((last.get(m.partition) ?? '') > m.event.event_id) return false;
+    last.set(m.partition, m.event.event_id);
+  }
+  return true;
+}
+
 describe('a 30 s broker outage while events are emitted', () => {
   it('loses nothing: retried in memory, spooled to disk, or reported undelivered at close — and the spool is resent by a new emitter', async () => {
     const brokers = broker.brokers;
@@ -147,10 +163,12 @@ describe('a 30 s broker outage while events are emitted', () => {
     expect(memoryLog.lines.some((l) => l.level === 'info' && /again/.test(l.msg))).toBe(true);
     const memoryGot = await consumeAll(brokers, memoryTopic);
     expect(sorted(new Set(memoryGot.map((m) => m.event.event_id)))).toEqual(sorted(memoryAccepted));
+    expect(inEmitOrder(memoryGot)).toBe(true);
 
     expect(resenderReport.stats).toMatchObject({ sent: spoolReport.stats.spooled, failed: 0, spooled: 0 });
     const spoolGot = await consumeAll(brokers, spoolTopic);
     expect(sorted(new Set(spoolGot.map((m) => m.event.event_id)))).toEqual(sorted(loads[1]!.accepted));
+    expect(inEmitOrder(spoolGot)).toBe(true);
 
     const closedGot = new Set((await consumeAll(brokers, closedTopic)).map((m) => m.event.event_id));
     const accountedFor = new Set([...closedGot, ...closedReport.undelivered.eventIds]);

@@ -1,4 +1,4 @@
-import { ValidationError } from '@burnrate/core';
+import { ConfigError, ValidationError } from '@burnrate/core';
 import kafkajs from 'kafkajs';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import {
@@ -6,6 +6,7 @@ import {
   type DeliveryFailure,
   type Emitter,
   EmitterClosedError,
+  FlushTimeoutError,
   QueueFullError,
   withStep,
   withWorkflow,
@@ -133,6 +134,7 @@ describe('emitter against the local broker', () => {
       expect((error as QueueFullError).retriable).toBe(true);
     }
     expect(e.stats()).toMatchObject({ accepted: 50, rejected: 3, queued: 50, sent: 0 });
+    await expect(e.flush({ timeoutMs: 200 })).rejects.toBeInstanceOf(FlushTimeoutError);
     const report = await e.close({ timeoutMs: 1_000 });
     expect(report.complete).toBe(false);
     expect(report.undelivered.count).toBe(50);
@@ -187,5 +189,38 @@ describe('emitter against the local broker', () => {
     for (let i = 0; i < 100; i++) e.emit(usage());
     await e.flush();
     expect(await consumeAll(brokers, topic)).toHaveLength(100);
+  });
+
+  it('reports events as failed once retry.maxAttempts is used up (no spool)', async () => {
+    const failures: DeliveryFailure[] = [];
+    const e = await emitter({
+      topic: 'never-reached',
+      brokers: ['127.0.0.1:1'],
+      retry: { initialMs: 10, maxMs: 20, maxAttempts: 2 },
+      onError: (f) => failures.push(f),
+    });
+    const ids = Array.from({ length: 25 }, () => e.emit(usage()));
+    await e.flush({ timeoutMs: 30_000 });
+    expect(failures.flatMap((f) => f.eventIds).sort()).toEqual([...ids].sort());
+    expect(failures[0]!.error).toMatchObject({ code: 'kafka_unavailable', retriable: true });
+    expect(e.stats()).toMatchObject({ accepted: 25, failed: 25, sent: 0, queued: 0, retries: 1 });
+  });
+});
+
+describe('emitter options', () => {
+  it('rejects unusable settings with a ConfigError naming the setting', async () => {
+    const field = (options: object) =>
+      createEmitter({ brokers: [brokers], service: 's', ...options } as never).then(
+        () => 'accepted',
+        (error) => (error instanceof ConfigError ? error.field : String(error)),
+      );
+    expect(await field({ brokers: [] })).toBe('brokers');
+    expect(await field({ service: '' })).toBe('service');
+    expect(await field({ maxBatchEvents: 0 })).toBe('maxBatchEvents');
+    expect(await field({ maxQueueEvents: 1.5 })).toBe('maxQueueEvents');
+    expect(await field({ lingerMs: -1 })).toBe('lingerMs');
+    expect(await field({ overflow: 'drop' })).toBe('overflow');
+    expect(await field({ compression: 'zstd' })).toBe('compression'); // no codec registered
+    expect(await field({ spool: { dir: '' } })).toBe('spool.dir');
   });
 });

@@ -16,13 +16,26 @@ export async function createTopic(
   options: { partitions?: number; configEntries?: Array<{ name: string; value: string }> } = {},
 ): Promise<string> {
   const topic = `sdk-${randomUUID()}`;
+  const partitions = options.partitions ?? 3;
   const admin = kafkaClient(brokers).admin();
   await admin.connect();
   try {
     await admin.createTopics({
-      topics: [{ topic, numPartitions: options.partitions ?? 3, configEntries: options.configEntries }],
-      waitForLeaders: true,
+      topics: [{ topic, numPartitions: partitions, configEntries: options.configEntries }],
+      waitForLeaders: false,
     });
+    // KafkaJS's own waitForLeaders gives up on a transient UNKNOWN_TOPIC_OR_PARTITION from a broker
+    // that has just started; poll the metadata instead.
+    await waitFor(
+      async () => {
+        const metadata = await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => undefined);
+        const found = metadata?.topics[0]?.partitions ?? [];
+        return found.length === partitions && found.every((p) => p.leader >= 0);
+      },
+      30_000,
+      () => new Error(`topic ${topic} has no leaders after 30 s`),
+      100,
+    );
   } finally {
     await admin.disconnect();
   }

@@ -1,6 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { BurnrateError, ConfigError, loadBundledCatalog, PriceOverrides, parseCatalog } from '@burnrate/core';
-import { createClickHouseClient } from '../clickhouse/client.js';
+import {
+  type ClickHouseClient,
+  type ClickHouseTarget,
+  createClickHouseClient,
+} from '../clickhouse/client.js';
+import { classifyClickHouseError } from '../clickhouse/errors.js';
 import { migrate } from '../clickhouse/migrate.js';
 import { loadConfig } from '../config/load.js';
 import { parseRepriceArgs, REPRICE_USAGE, type RepriceArgs } from '../reprice/options.js';
@@ -50,6 +55,21 @@ function loadReference(args: RepriceArgs, configPricesFile: string | undefined):
   return { prices, overrides };
 }
 
+function openClickHouse(target: ClickHouseTarget): ClickHouseClient {
+  try {
+    // Mutations wait for every part to be rewritten; a large range takes far longer than a query.
+    return createClickHouseClient(target, { requestTimeoutMs: 3_600_000 });
+  } catch (error) {
+    if (target.kind === 'server') throw error;
+    // Most likely `burnrate run` owns the directory: chDB allows one process per data directory.
+    throw new ConfigError(
+      'BURNRATE_DATA_DIR',
+      `The embedded ClickHouse in ${target.path} cannot be opened (${(error as Error).message.split('\n')[0]}); ` +
+        'if a running burnrate owns it, set BURNRATE_ROLES=ledger or CLICKHOUSE_URL to go through its HTTP interface.',
+    );
+  }
+}
+
 /**
  * `burnrate reprice …`: re-prices a time range with the current catalog (docs/repricing.md).
  * Exit codes: 0 done; 1 failed, or some facts could not be priced; 2 bad arguments.
@@ -70,10 +90,11 @@ export async function repriceCommand(argv: string[], io: RepriceIo = defaultIo()
   try {
     const config = loadConfig(io.env);
     const reference = loadReference(args, config.BURNRATE_PRICES_FILE);
-    // Mutations wait for every part to be rewritten; a large range takes far longer than a query.
-    const client = createClickHouseClient(clickHouseTarget(config), { requestTimeoutMs: 3_600_000 });
+    const client = openClickHouse(clickHouseTarget(config));
     try {
-      await migrate(client, config.CLICKHOUSE_DATABASE);
+      await migrate(client, config.CLICKHOUSE_DATABASE).catch((error: unknown) => {
+        throw classifyClickHouseError(error, 'applying migrations');
+      });
       const summary = await repriceRange(
         { client, database: config.CLICKHOUSE_DATABASE, reference, progress: createProgressBar(io.stderr) },
         { filter: args.filter, dryRun: args.dryRun },

@@ -115,12 +115,17 @@ export async function applyBatch(
   }
 }
 
-async function killMutations(client: ClickHouseClient, database: string, stage: string): Promise<void> {
+/** Kills the usage_events mutations whose command mentions `marker` (our stage table's name). */
+export async function killMutations(
+  client: ClickHouseClient,
+  database: string,
+  marker: string,
+): Promise<void> {
   await exec(
     client,
-    `KILL MUTATION WHERE database = {db:String} AND table = 'usage_events' AND position(command, {stage:String}) > 0 SYNC`,
-    `killing the mutation of ${stage}`,
-    { db: database, stage },
+    `KILL MUTATION WHERE database = {db:String} AND table = 'usage_events' AND position(command, {marker:String}) > 0 SYNC`,
+    `killing the mutation that mentions ${marker}`,
+    { db: database, marker },
   );
 }
 

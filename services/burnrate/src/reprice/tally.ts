@@ -85,7 +85,7 @@ export function formatSummary(s: RepriceSummary, database: string): string {
   const lines = [
     `${s.dryRun ? 'dry run, nothing written: ' : ''}re-priced ${describeFilter(s.filter)}`,
     `  catalog    ${s.priceCatalogVersion}, overrides ${s.overridesVersion}`,
-    `  scanned    ${int(t.scanned)} facts in ${(s.elapsedMs / 1000).toFixed(1)} s`,
+    `  scanned    ${int(t.scanned)} facts (the run took ${(s.elapsedMs / 1000).toFixed(1)} s)`,
     `  changed    ${int(t.changed)}${s.dryRun ? ' (would change)' : ''}, unchanged ${int(t.unchanged)}, failed ${int(t.failed)}`,
     `  unpriced   before ${int(t.unpricedBefore)}, after ${int(t.unpricedAfter)}`,
     `  cost       before ${usd(t.costBeforeNanos)}, after ${usd(t.costAfterNanos)}, delta ${usd(t.costAfterNanos - t.costBeforeNanos, true)}`,

@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { UsageEvent, UsageEventCodec } from '@burnrate/core';
 import { ProduceError } from '../errors.js';
-import type { KafkaSender, OutgoingBatch } from '../kafka/kafka-sender.js';
+import type { KafkaSender } from '../kafka/kafka-sender.js';
 import type { Logger } from '../logger.js';
-import type { SpoolRecord } from '../spool/record-format.js';
 import type { Spool } from '../spool/spool.js';
+import { BatchAssembler, type MemoryBatch, recordsOf } from './batch-assembler.js';
 import { FailureLog } from './failure-log.js';
 import type { DeliveryFailure, ResolvedOptions } from './options.js';
 import type { RingQueue } from './ring-queue.js';
@@ -34,12 +34,6 @@ export interface DeliveryDeps {
   urgent(): boolean;
 }
 
-/** A batch taken from memory. `settles` counts its messages plus events that failed to encode. */
-interface MemoryBatch extends OutgoingBatch {
-  settles: number;
-  settled: boolean;
-}
-
 /** What stop() did with the events still in memory. */
 export interface StopOutcome {
   spooled: number;
@@ -54,13 +48,8 @@ export interface StopOutcome {
  * the SpoolDrainer sends them back out, oldest first, until the spool is empty again.
  */
 export class Delivery {
-  /** Encoded events taken from the queue that wait for the next batch (oldest first). */
-  private front: SpoolRecord[] = [];
-  private frontAt = 0;
-  /** Events that failed to encode and whose settlement waits for the batch they sat in. */
-  private frontSkipped = 0;
+  private readonly batches: BatchAssembler;
   private current: MemoryBatch | undefined;
-  private batchBytesLimit: number;
   private readonly wake = new Signal();
   private readonly stopper = new AbortController();
   private appending: Promise<void> | undefined;
@@ -70,16 +59,23 @@ export class Delivery {
   firstQueuedAtMs = 0;
 
   constructor(private readonly deps: DeliveryDeps) {
-    this.batchBytesLimit = deps.options.maxBatchBytes;
-    this.failures = new FailureLog(deps.logger, deps.options.topic);
+    const { options } = deps;
+    this.failures = new FailureLog(deps.logger, options.topic);
+    this.batches = new BatchAssembler(
+      deps.queue,
+      deps.codec,
+      options.maxBatchEvents,
+      options.maxBatchBytes,
+      (id, e) => this.fail([id], e),
+    );
     if (deps.spool) {
       this.drainer = new SpoolDrainer({
         ...deps,
         spool: deps.spool,
         failures: this.failures,
         stopSignal: this.stopper.signal,
-        batchBytesLimit: () => this.batchBytesLimit,
-        shrinkBatches: (bytes) => this.shrink(bytes),
+        batchBytesLimit: () => this.batches.maxBatchBytes,
+        shrinkBatches: (bytes) => this.batches.shrink(bytes),
         appendInProgress: () => this.appending !== undefined,
         drained: () => this.wake.fire(),
       });
@@ -88,11 +84,8 @@ export class Delivery {
 
   /** Events out of the queue but not settled: counted against maxQueueEvents. */
   get held(): number {
-    return (
-      this.front.length -
-      this.frontAt +
-      (this.current && !this.current.settled ? this.current.messages.length : 0)
-    );
+    const current = this.current;
+    return this.batches.heldInFront + (current && !current.settled ? current.messages.length : 0);
   }
 
   start(): void {
@@ -106,10 +99,10 @@ export class Delivery {
   }
 
   private async run(): Promise<void> {
-    const { queue, options, logger } = this.deps;
+    const { options, logger } = this.deps;
     while (!this.stopper.signal.aborted) {
       try {
-        const waiting = queue.length + this.front.length - this.frontAt;
+        const waiting = this.batches.waiting;
         if (waiting === 0) {
           await this.wake.wait();
           continue;
@@ -121,7 +114,7 @@ export class Delivery {
           await this.wake.wait(lingerLeftMs);
           continue;
         }
-        const batch = this.take();
+        const batch = this.batches.take();
         this.current = batch;
         if (batch.messages.length === 0) this.settle(batch);
         else if (this.drainer?.spooling) await this.spoolBatch(batch);
@@ -132,47 +125,6 @@ export class Delivery {
         await this.pause(1);
       }
     }
-  }
-
-  private take(): MemoryBatch {
-    const { queue, codec, options } = this.deps;
-    const messages: OutgoingBatch['messages'] = [];
-    const eventIds: string[] = [];
-    let bytes = 0;
-    let settles = this.frontSkipped;
-    this.frontSkipped = 0;
-    while (messages.length < options.maxBatchEvents) {
-      let record: SpoolRecord | undefined;
-      if (this.frontAt < this.front.length) {
-        record = this.front[this.frontAt++];
-      } else {
-        const event = queue.shift();
-        if (event === undefined) break;
-        try {
-          record = { eventId: event.event_id, key: event.customer_ref, value: codec.encode(event) };
-        } catch (error) {
-          settles++;
-          this.fail([event.event_id], error);
-          continue;
-        }
-      }
-      const size = record!.value.length + Buffer.byteLength(record!.key);
-      if (messages.length > 0 && bytes + size > this.batchBytesLimit) {
-        // Put it back: it opens the next batch. A slot before frontAt is always free when frontAt > 0.
-        if (this.frontAt > 0) this.front[--this.frontAt] = record!;
-        else this.front.unshift(record!);
-        break;
-      }
-      messages.push({ key: record!.key, value: record!.value });
-      eventIds.push(record!.eventId);
-      bytes += size;
-      settles++;
-    }
-    if (this.frontAt === this.front.length) {
-      this.front = [];
-      this.frontAt = 0;
-    }
-    return { messages, eventIds, bytes, settles, settled: false };
   }
 
   private async sendBatch(batch: MemoryBatch): Promise<void> {
@@ -188,11 +140,18 @@ export class Delivery {
         return;
       }
       if (error.tooLarge && batch.messages.length > 1) {
-        this.requeue(batch, error);
+        this.batches.shrink(Math.floor(batch.bytes / 2));
+        this.deps.logger.warn(
+          { code: error.code, batchBytes: batch.bytes, maxBatchBytes: this.batches.maxBatchBytes },
+          'Kafka refused a batch as too large; sending smaller batches',
+        );
+        this.batches.giveBack(batch);
+        this.current = undefined;
         return;
       }
       if (!error.retriable || attempt >= options.retry.maxAttempts) {
-        this.failBatch(batch, error);
+        this.fail(batch.eventIds, error);
+        this.settle(batch);
         return;
       }
       this.failures.failed(error, attempt, this.drainer !== undefined);
@@ -225,34 +184,11 @@ export class Delivery {
     }
   }
 
-  /** The broker refused the batch as too large: halve the byte limit and resend in smaller batches. */
-  private requeue(batch: MemoryBatch, error: ProduceError): void {
-    this.shrink(Math.floor(batch.bytes / 2));
-    this.deps.logger.warn(
-      { code: error.code, batchBytes: batch.bytes, maxBatchBytes: this.batchBytesLimit },
-      'Kafka refused a batch as too large; sending smaller batches',
-    );
-    const records = recordsOf(batch);
-    this.front = records.concat(this.front.slice(this.frontAt));
-    this.frontAt = 0;
-    this.frontSkipped += batch.settles - batch.messages.length;
-    batch.settled = true; // returned to the front, not settled: its events settle with the next batches
-  }
-
-  private shrink(bytes: number): void {
-    this.batchBytesLimit = Math.max(1, Math.min(this.batchBytesLimit, bytes));
-  }
-
   private settle(batch: MemoryBatch): void {
     if (batch.settled) return;
     batch.settled = true;
     if (this.current === batch) this.current = undefined;
     this.deps.settled(batch.settles);
-  }
-
-  private failBatch(batch: MemoryBatch, error: ProduceError): void {
-    this.fail(batch.eventIds, error);
-    this.settle(batch);
   }
 
   private fail(eventIds: string[], error: unknown): void {
@@ -286,30 +222,16 @@ export class Delivery {
     this.wake.fire();
     this.drainer?.stop();
     await this.appending?.catch(() => {});
-    const records: SpoolRecord[] = [];
-    let settles = this.frontSkipped;
     const current = this.current;
+    const inFlight = current && !current.settled ? recordsOf(current) : [];
+    let settles = 0;
     if (current && !current.settled) {
       current.settled = true;
       settles += current.settles;
-      records.push(...recordsOf(current));
     }
-    for (let i = this.frontAt; i < this.front.length; i++) records.push(this.front[i]!);
-    settles += this.front.length - this.frontAt;
-    this.front = [];
-    this.frontAt = 0;
-    for (const event of this.deps.queue.drain()) {
-      settles++;
-      try {
-        records.push({
-          eventId: event.event_id,
-          key: event.customer_ref,
-          value: this.deps.codec.encode(event),
-        });
-      } catch (error) {
-        this.fail([event.event_id], error);
-      }
-    }
+    const rest = this.batches.takeAll();
+    const records = inFlight.concat(rest.records);
+    settles += rest.settles;
     let outcome: StopOutcome = { spooled: 0, undelivered: records.map((r) => r.eventId) };
     if (records.length > 0 && this.deps.spool) {
       try {
@@ -325,13 +247,4 @@ export class Delivery {
     this.deps.settled(settles);
     return outcome;
   }
-}
-
-/** The batch's messages as spool records (key and value are exactly what was to be sent). */
-function recordsOf(batch: OutgoingBatch): SpoolRecord[] {
-  return batch.messages.map((m, i) => ({
-    eventId: batch.eventIds[i]!,
-    key: m.key as string,
-    value: m.value as Buffer,
-  }));
 }

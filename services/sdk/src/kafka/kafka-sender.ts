@@ -16,11 +16,18 @@ export const COMPRESSION_TYPES: Record<Compression, number> = {
   zstd: CompressionTypes.ZSTD,
 };
 
-/** KafkaJS ships only gzip; the other codecs must be registered by the application first. */
+/**
+ * KafkaJS ships only gzip; for snappy, lz4 and zstd its codec table holds placeholders that throw
+ * until the application registers a real codec, so asking the factory is the test.
+ */
 export function isCompressionAvailable(compression: Compression): boolean {
   const type = COMPRESSION_TYPES[compression];
-  const codecs = CompressionCodecs as Record<number, unknown>;
-  return type === CompressionTypes.None || type === CompressionTypes.GZIP || codecs[type] !== undefined;
+  if (type === CompressionTypes.None) return true;
+  try {
+    return (CompressionCodecs as Record<number, (() => unknown) | undefined>)[type]?.() !== undefined;
+  } catch {
+    return false;
+  }
 }
 
 /** Messages sent together in one producer.send(), with the ids of the events they carry. */

@@ -35,7 +35,7 @@ export async function openEngine(dataPath: string): Promise<Engine> {
     throw new BurnrateError(
       'clickhouse_unavailable',
       `The ClickHouse HTTP server cannot open the chDB data directory ${dataPath}: ${(error as Error).message}`,
-      { field: 'dataPath', cause: error },
+      { field: 'client', cause: error },
     );
   }
   try {

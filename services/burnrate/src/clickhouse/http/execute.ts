@@ -1,8 +1,8 @@
 import type { RawInsertFormat, Session, StreamChunk } from 'chdb';
 import type { HttpUser } from './auth.js';
 import { ClickHouseException, CODES } from './errors.js';
-import { identifier, stringLiteral } from './readonly-guard.js';
 import type { QueryRequest } from './request.js';
+import { identifier, stringLiteral } from './sql-scan.js';
 
 /**
  * Without these, 64- and 128-bit integers and decimals (money sums) come back from JSON formats

@@ -1,6 +1,6 @@
 import type { Session } from 'chdb';
 import { ClickHouseException, CODES } from './errors.js';
-import { type Token, tokens } from './sql-scan.js';
+import { stringLiteral, type Token, tokens } from './sql-scan.js';
 
 /**
  * chDB runs as clickhouse-local, where readonly=1 still lets a query read any host file with the
@@ -40,14 +40,4 @@ export function checkCanonicalQuery(canonical: string): void {
 
 function isFunctionName(token: Token): boolean {
   return (token.kind === 'word' || token.kind === 'quoted') && HOST_FUNCTIONS.has(token.text);
-}
-
-/** A ClickHouse string literal: only the backslash and the quote need escaping. */
-export function stringLiteral(value: string): string {
-  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-}
-
-/** A backquoted identifier. */
-export function identifier(name: string): string {
-  return `\`${name.replace(/\\/g, '\\\\').replace(/`/g, '\\`')}\``;
 }

@@ -80,10 +80,13 @@ export async function sendStream(
   try {
     let chunk = source.first;
     while (chunk !== undefined) {
+      // the engine computes the next block while this one goes out
+      const next = source.rest.next();
+      next.catch(() => undefined); // awaited below unless the write fails first
       bytes += chunk.length;
       await sink.write(chunk);
-      const next = await source.rest.next();
-      chunk = next.done ? undefined : toBuffer(next.value.raw());
+      const result = await next;
+      chunk = result.done ? undefined : toBuffer(result.value.raw());
     }
     await sink.end();
     return { bytes, clientClosed: false };
@@ -91,7 +94,7 @@ export async function sendStream(
     source.cancel();
     const clientClosed = res.destroyed;
     if (!clientClosed) {
-      const message = exceptionText(error);
+      const message = exceptionText(error).trimEnd();
       const length = Buffer.byteLength(message) + 1;
       await sink.fail(`\r\n__exception__\r\n${tag}\r\n${message}\n${length} ${tag}\r\n__exception__\r\n`);
     }

@@ -114,3 +114,13 @@ export function formatClauses(sql: string): string[] {
   }
   return found;
 }
+
+/** A ClickHouse string literal, for the SET statements this server writes: only `\` and `'` need escaping. */
+export function stringLiteral(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/** A backquoted identifier. */
+export function identifier(name: string): string {
+  return `\`${name.replace(/\\/g, '\\\\').replace(/`/g, '\\`')}\``;
+}

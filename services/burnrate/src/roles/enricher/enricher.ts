@@ -75,8 +75,8 @@ export function createEnricher(o: EnricherOptions) {
     const last = messages.at(-1)!;
     const tx = await producer.transaction();
     try {
-      if (enriched.length > 0) await tx.send({ topic: o.topics.enriched, messages: enriched, acks: -1 });
-      if (dlq.length > 0) await tx.send({ topic: o.topics.dlq, messages: dlq, acks: -1 });
+      for (const chunk of chunksOf(enriched)) await tx.send({ topic: o.topics.enriched, messages: chunk, acks: -1 });
+      for (const chunk of chunksOf(dlq)) await tx.send({ topic: o.topics.dlq, messages: chunk, acks: -1 });
       await tx.sendOffsets({
         consumerGroupId: o.groupId,
         topics: [{ topic, partitions: [{ partition, offset: (BigInt(last.offset) + 1n).toString() }] }],
@@ -118,6 +118,27 @@ export function createEnricher(o: EnricherOptions) {
       log.info(stats, 'enricher stopped');
     },
   };
+}
+
+/**
+ * KafkaJS packs one send() into a single record batch per partition, and the broker refuses batches
+ * over message.max.bytes (1 MB by default): keep each send well under it.
+ */
+const MAX_SEND_BYTES = 512 * 1024;
+function* chunksOf(messages: Message[]): Generator<Message[]> {
+  let chunk: Message[] = [];
+  let bytes = 0;
+  for (const m of messages) {
+    const size = (m.value as string).length + 64;
+    if (chunk.length > 0 && bytes + size > MAX_SEND_BYTES) {
+      yield chunk;
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(m);
+    bytes += size;
+  }
+  if (chunk.length > 0) yield chunk;
 }
 
 async function markDuplicates(

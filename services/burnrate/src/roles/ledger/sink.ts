@@ -23,13 +23,17 @@ export async function insertRows(
   let body = '';
   for (const row of rows) body += `${row.json}\n`;
   try {
-    await clickhouse.command({
-      query: `INSERT INTO ${table} FORMAT JSONEachRow\n${body}`,
-      clickhouse_settings: token === undefined ? {} : { insert_deduplication_token: token },
-    });
+    // The token goes in the statement, never in the client's settings: chDB applies client settings
+    // with a session-level SET, so a token would stick to later, different inserts and drop them.
+    const settings = token === undefined ? '' : ` SETTINGS insert_deduplication_token = ${quote(token)}`;
+    await clickhouse.command({ query: `INSERT INTO ${table}${settings} FORMAT JSONEachRow\n${body}` });
   } catch (error) {
     throw classifyClickHouseError(error, `an insert of ${rows.length} rows into ${table}`);
   }
+}
+
+function quote(text: string): string {
+  return `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
 /**

@@ -35,12 +35,15 @@ const inputs: EmitInput[] = Array.from({ length: 1_000 }, (_, i) => ({
   tags: { region: 'eu-west-1', tier: 'pro' },
 }));
 
+const topics: string[] = [];
+
 async function createTopic(): Promise<string> {
   const topic = `bench-emit-${randomUUID()}`;
   const admin = kafka.admin();
   await admin.connect();
   await admin.createTopics({ topics: [{ topic, numPartitions: 4 }], waitForLeaders: true });
   await admin.disconnect();
+  topics.push(topic);
   return topic;
 }
 
@@ -147,3 +150,9 @@ for (let round = 1; round <= ROUNDS; round++) {
     ].join(' '),
   );
 }
+
+// The bench topics hold hundreds of MB; do not leave them on the broker.
+const admin = kafka.admin();
+await admin.connect();
+await admin.deleteTopics({ topics });
+await admin.disconnect();

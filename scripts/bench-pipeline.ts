@@ -5,17 +5,17 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type UsageEvent, encodeUsageEvent, newEventId } from '@burnrate/core';
+import { encodeUsageEvent, newEventId, type UsageEvent } from '@burnrate/core';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
 import { createClickHouseClient } from '../services/burnrate/src/clickhouse/client.js';
 import { migrate } from '../services/burnrate/src/clickhouse/migrate.js';
 import { createKafka } from '../services/burnrate/src/kafka/client.js';
 import { ensureTopics, topicNames } from '../services/burnrate/src/kafka/topics.js';
-import { createEnricher } from '../services/burnrate/src/roles/enricher/enricher.js';
-import { createLedger } from '../services/burnrate/src/roles/ledger/ledger.js';
-import { Redis } from 'ioredis';
-import { pino } from 'pino';
 import { EventDeduper } from '../services/burnrate/src/roles/enricher/dedup.js';
+import { createEnricher } from '../services/burnrate/src/roles/enricher/enricher.js';
 import { createReferenceData } from '../services/burnrate/src/roles/enricher/reference-data.js';
+import { createLedger } from '../services/burnrate/src/roles/ledger/ledger.js';
 
 const N = Number(process.argv[2] ?? 200_000);
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -27,12 +27,35 @@ const models = ['gpt-4o-mini', 'gpt-4.1', 'o4-mini'];
 
 function event(i: number): UsageEvent {
   return {
-    event_id: newEventId(), occurred_at: Date.now() - 60_000, service: 'bench', customer_ref: `org_${i % 500}`,
-    user_ref: `u${i % 5000}`, workflow: `wf-${i % 20}`, workflow_run_id: `run-${Math.floor(i / 8)}`, step_id: `s${i}`,
-    parent_step_id: null, step_kind: 'llm_call', depth: i % 4, attempt: 1, feature: `f${i % 10}`, provider: 'openai',
-    model: models[i % 3]!, tokens: { input: 1200 + (i % 900), cached_input: 300, cache_write: 0, output: 250, reasoning: i % 3 === 2 ? 120 : 0 },
-    requests: 1, units: { images: 0, audio_ms: 0, web_search_calls: 0 }, latency_ms: 800, status: 'ok',
-    provider_reported_cost_nanos: null, quality_score: null, tags: { region: 'eu' },
+    event_id: newEventId(),
+    occurred_at: Date.now() - 60_000,
+    service: 'bench',
+    customer_ref: `org_${i % 500}`,
+    user_ref: `u${i % 5000}`,
+    workflow: `wf-${i % 20}`,
+    workflow_run_id: `run-${Math.floor(i / 8)}`,
+    step_id: `s${i}`,
+    parent_step_id: null,
+    step_kind: 'llm_call',
+    depth: i % 4,
+    attempt: 1,
+    feature: `f${i % 10}`,
+    provider: 'openai',
+    model: models[i % 3]!,
+    tokens: {
+      input: 1200 + (i % 900),
+      cached_input: 300,
+      cache_write: 0,
+      output: 250,
+      reasoning: i % 3 === 2 ? 120 : 0,
+    },
+    requests: 1,
+    units: { images: 0, audio_ms: 0, web_search_calls: 0 },
+    latency_ms: 800,
+    status: 'ok',
+    provider_reported_cost_nanos: null,
+    quality_score: null,
+    tags: { region: 'eu' },
   };
 }
 
@@ -41,7 +64,8 @@ async function produce(): Promise<void> {
   await producer.connect();
   for (let i = 0; i < N; i += 5_000) {
     const messages = [];
-    for (let j = i; j < Math.min(N, i + 5_000); j++) messages.push({ key: `org_${j % 500}`, value: encodeUsageEvent(event(j)) });
+    for (let j = i; j < Math.min(N, i + 5_000); j++)
+      messages.push({ key: `org_${j % 500}`, value: encodeUsageEvent(event(j)) });
     await producer.send({ topic: topics.events, acks: -1, messages });
   }
   await producer.disconnect();
@@ -83,28 +107,46 @@ async function main(): Promise<void> {
   const reference = createReferenceData({ kafka, topic: topics.customers, pricesFile: undefined, logger });
   await reference.start();
   const enricher = createEnricher({
-    kafka, topics, groupId: `${prefix}enricher`, transactionalId: `${prefix}enricher`, logger,
+    kafka,
+    topics,
+    groupId: `${prefix}enricher`,
+    transactionalIdPrefix: `${prefix}enricher`,
+    logger,
     stage: reference.stage({ lateHorizonMs: 86_400_000, maxFutureSkewMs: 300_000 }),
     deduper: new EventDeduper(redis, `${prefix}dedup:`, 900),
   });
   const ledger = createLedger({
-    kafka, clickhouse: ch, database, topics, groupId: `${prefix}ledger`, fetchWaitMs: 200,
-    maxBatchBytes: 8 * 1024 * 1024, dedup: true, retryLogIntervalMs: 10_000, logger,
+    kafka,
+    clickhouse: ch,
+    database,
+    topics,
+    groupId: `${prefix}ledger`,
+    fetchWaitMs: 200,
+    maxBatchBytes: 8 * 1024 * 1024,
+    dedup: true,
+    retryLogIntervalMs: 10_000,
+    logger,
   });
   const t0 = performance.now();
-  await Promise.all([enricher.start(), ledger.start()]);
+  const enricherOnly = process.env.BENCH_MODE === 'enricher';
+  await Promise.all([enricher.start(), enricherOnly ? undefined : ledger.start()]);
   let enrichedAt = 0;
   for (;;) {
     if (!enrichedAt && enricher.stats().consumed >= N) enrichedAt = performance.now();
-    const rs = await ch.query({ query: `SELECT count() AS n FROM ${database}.usage_events`, format: 'JSONEachRow' });
+    if (enricherOnly && enrichedAt) break;
+    const rs = await ch.query({
+      query: `SELECT count() AS n FROM ${database}.usage_events`,
+      format: 'JSONEachRow',
+    });
     const n = Number((await rs.json<{ n: string }>())[0]!.n);
     if (n >= N) break;
-    if (process.env.BENCH_DEBUG) console.log(JSON.stringify({ n, enricher: enricher.stats(), ledger: ledger.stats() }));
+    if (process.env.BENCH_DEBUG)
+      console.log(JSON.stringify({ n, enricher: enricher.stats(), ledger: ledger.stats() }));
     await new Promise((r) => setTimeout(r, process.env.BENCH_DEBUG ? 2000 : 100));
   }
   const total = performance.now() - t0;
   const rss = process.memoryUsage().rss;
-  await Promise.all([enricher.stop(), ledger.stop()]);
+  await Promise.all([enricher.stop(), enricherOnly ? undefined : ledger.stop()]);
   await reference.stop();
   await redis.quit();
   await ch.close();

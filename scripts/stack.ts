@@ -20,7 +20,9 @@ if (command === 'up') {
       redisPort: 6380,
       log: (m) => console.log(`[stack] ${m}`),
     });
-    console.log(`[stack] up: KAFKA_BROKERS=${stack.kafkaBrokers} REDIS_URL=${stack.redisUrl} (stop with: npm run stack -- down)`);
+    console.log(
+      `[stack] up: KAFKA_BROKERS=${stack.kafkaBrokers} REDIS_URL=${stack.redisUrl} (stop with: npm run stack -- down)`,
+    );
     process.exit(0);
   } catch (error) {
     console.error(`[stack] ${describeStackFailure(error)}`);

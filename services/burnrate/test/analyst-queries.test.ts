@@ -27,7 +27,9 @@ beforeAll(async () => {
       kafka_offset: i,
     }),
   );
-  await ch.client.command({ query: `INSERT INTO burnrate.usage_events FORMAT JSONEachRow\n${rows.join('\n')}` });
+  await ch.client.command({
+    query: `INSERT INTO burnrate.usage_events FORMAT JSONEachRow\n${rows.join('\n')}`,
+  });
   await ch.client.command({
     query: `INSERT INTO burnrate.dead_letters FORMAT JSONEachRow\n${JSON.stringify({ received_at: now, reason: 'invalid_value', field: 'tokens.input', message: 'x', source_topic: 'usage.events', source_partition: 0, source_offset: 1, key: 'k', payload_base64: '', kafka_topic: 'usage.dlq', kafka_partition: 0, kafka_offset: 0 })}`,
   });

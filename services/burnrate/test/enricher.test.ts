@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { encodeUsageEvent, newEventId, type UsageEvent } from '@burnrate/core';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { DEAD_LETTER_COLUMNS, expandRow, FACT_COLUMNS } from '../src/facts/columns.js';
+import { unpackRows } from '../src/kafka/pack-rows.js';
 import type { TopicNames } from '../src/kafka/topics.js';
 import { publishCustomers } from '../src/roles/customers-publisher.js';
 import { EventDeduper } from '../src/roles/enricher/dedup.js';
@@ -45,14 +47,14 @@ export function usageEvent(overrides: Partial<UsageEvent> = {}): UsageEvent {
 async function readAll(
   topic: string,
   expected: number,
-): Promise<Array<{ key: string; value: Buffer; partition: number }>> {
+): Promise<Array<{ value: string; partition: number }>> {
   const consumer = kafka.consumer({ groupId: `read-${randomUUID()}` });
-  const out: Array<{ key: string; value: Buffer; partition: number }> = [];
+  const out: Array<{ value: string; partition: number }> = [];
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   await consumer.run({
     eachMessage: async ({ message, partition }) =>
-      void out.push({ key: message.key!.toString(), value: message.value!, partition }),
+      void out.push(...unpackRows(message.value!).map((value) => ({ value, partition }))),
   });
   await pollUntil(
     async () => out.length,
@@ -120,20 +122,24 @@ describe('enricher', () => {
       kafka,
       topics,
       groupId: `enricher-${randomUUID()}`,
-      transactionalId: `enricher-${randomUUID()}`,
+      transactionalIdPrefix: `enricher-${randomUUID()}`,
       stage: reference.stage({ lateHorizonMs: 86_400_000, maxFutureSkewMs: 300_000 }),
       deduper: new EventDeduper(redis, `test:${randomUUID()}:`, 600),
       logger: silentLogger,
     });
     await enricher.start();
-    const enriched = (await readAll(topics.enriched, 3)).map((m) => JSON.parse(m.value.toString()));
-    const dead = (await readAll(topics.dlq, 4)).map((m) => JSON.parse(m.value.toString()));
+    const enriched = (await readAll(topics.enriched, 3)).map(
+      (m) => expandRow(FACT_COLUMNS, m.value) as Record<string, unknown>,
+    );
+    const dead = (await readAll(topics.dlq, 4)).map(
+      (m) => expandRow(DEAD_LETTER_COLUMNS, m.value) as Record<string, unknown>,
+    );
     await enricher.stop();
     await reference.stop();
 
     expect(enriched).toHaveLength(3);
     const byId = new Map(enriched.map((r) => [r.event_id, r]));
-    const priced = byId.get(good.event_id);
+    const priced = byId.get(good.event_id)!;
     // gpt-4o-mini list price: $0.15 / M input, $0.60 / M output → exactly 150,000,000 + 600,000,000 nano-USD.
     expect(priced).toMatchObject({
       customer_id: 'acme',
@@ -159,10 +165,10 @@ describe('enricher', () => {
       'undecodable',
       'unknown_schema',
     ]);
-    const invalid = dead.find((d) => d.reason === 'invalid_value');
+    const invalid = dead.find((d) => d.reason === 'invalid_value')!;
     expect(invalid.field).toMatch(/tokens/);
-    expect(Buffer.from(invalid.payload_base64, 'base64').equals(negative)).toBe(true);
-    expect(dead.find((d) => d.reason === 'unknown_schema').message).toContain('abababababababab');
+    expect(Buffer.from(invalid.payload_base64 as string, 'base64').equals(negative)).toBe(true);
+    expect(dead.find((d) => d.reason === 'unknown_schema')!.message).toContain('abababababababab');
     expect(enricher.stats()).toMatchObject({
       consumed: 7,
       enriched: 3,

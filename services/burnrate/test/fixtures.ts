@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import { inject } from 'vitest';
 import { createClickHouseClient } from '../src/clickhouse/client.js';
 import { migrate } from '../src/clickhouse/migrate.js';
+import { compactRow, FACT_COLUMNS } from '../src/facts/columns.js';
 import { ensureTopics, type TopicNames, topicNames } from '../src/kafka/topics.js';
 
 /** Fixture factories and per-test isolation (random topic prefix, database and chDB directory). */
@@ -101,7 +102,7 @@ export function enrichedRow(i: number, overrides: Record<string, unknown> = {}):
   };
 }
 
-/** Produces rows to a topic in chunks, keyed by customer_id, and returns what was produced. */
+/** Produces fact rows to usage.enriched as the enricher does (JSON arrays, keyed by customer_id). */
 export async function produceRows(
   kafka: Kafka,
   topic: string,
@@ -113,7 +114,7 @@ export async function produceRows(
     for (let i = 0; i < rows.length; i += 2_000) {
       const messages: Message[] = rows
         .slice(i, i + 2_000)
-        .map((r) => ({ key: String(r.customer_id), value: JSON.stringify(r) }));
+        .map((r) => ({ key: String(r.customer_id), value: compactRow(FACT_COLUMNS, r) }));
       await producer.send({ topic, acks: -1, messages });
     }
   } finally {

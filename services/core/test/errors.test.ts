@@ -1,5 +1,5 @@
+import { BurnrateError, isRetriable, ValidationError } from '@burnrate/core';
 import { describe, expect, it } from 'vitest';
-import { BurnrateError, ValidationError, isRetriable } from '@burnrate/core';
 
 describe('errors', () => {
   it('carries code, field and retriable', () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
@@ -13,6 +13,8 @@ export interface OwnBroker {
   stop(): Promise<void>;
   /** Starts the broker again on the same data directory and ports. */
   restart(): Promise<void>;
+  /** Stops the broker and deletes its data directory. */
+  destroy(): Promise<void>;
 }
 
 export async function startOwnBroker(): Promise<OwnBroker> {
@@ -45,6 +47,10 @@ export async function startOwnBroker(): Promise<OwnBroker> {
     restart: async () => {
       await broker?.stop();
       broker = await start();
+    },
+    destroy: async () => {
+      await broker?.stop();
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

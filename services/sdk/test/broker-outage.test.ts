@@ -13,7 +13,7 @@ let broker: OwnBroker;
 beforeAll(async () => {
   broker = await startOwnBroker();
 }, 120_000);
-afterAll(() => broker?.stop(), 60_000);
+afterAll(() => broker?.destroy(), 60_000);
 
 /** Emits a few events every 20 ms until stopped; remembers the id of every accepted event. */
 function steadyLoad(emitter: Emitter, customer: string) {
@@ -54,14 +54,16 @@ function inEmitOrder(messages: Array<{ partition: number; event: { event_id: str
 }
 
 describe('a 30 s broker outage while events are emitted', () => {
-  it('loses nothing: retried in memory, spooled to disk, or reported undelivered at close — and the spool is resent by a new emitter', async () => {
+  it('loses nothing: retried in memory, spooled to disk and drained, or reported undelivered at close — and a closed spool is resent by a new emitter', async () => {
     const brokers = broker.brokers;
-    const [memoryTopic, spoolTopic, closedTopic] = await Promise.all([
+    const [memoryTopic, spoolTopic, closedTopic, liveTopic] = await Promise.all([
+      createTopic(brokers),
       createTopic(brokers),
       createTopic(brokers),
       createTopic(brokers),
     ]);
     const spoolDir = mkdtempSync(join(tmpdir(), 'sdk-spool-'));
+    const liveLog = captureLogger();
     const retry = { initialMs: 100, maxMs: 2_000 };
     const memoryLog = captureLogger();
     const memory = await createEmitter({
@@ -79,11 +81,25 @@ describe('a 30 s broker outage while events are emitted', () => {
       spool: { dir: spoolDir },
     });
     const closed = await createEmitter({ brokers: [brokers], service: 't', topic: closedTopic, retry });
-    const loads = [steadyLoad(memory, 'm'), steadyLoad(spooled, 's'), steadyLoad(closed, 'c')];
+    // Spools through the outage and keeps running: drains its spool, then sends directly again.
+    const live = await createEmitter({
+      brokers: [brokers],
+      service: 't',
+      topic: liveTopic,
+      retry,
+      spool: { dir: mkdtempSync(join(tmpdir(), 'sdk-spool-live-')) },
+      logger: liveLog,
+    });
+    const loads = [
+      steadyLoad(memory, 'm'),
+      steadyLoad(spooled, 's'),
+      steadyLoad(closed, 'c'),
+      steadyLoad(live, 'l'),
+    ];
 
     // Up: events flow.
     await waitFor(
-      () => memory.stats().sent > 200 && spooled.stats().sent > 200 && closed.stats().sent > 200,
+      () => [memory, spooled, closed, live].every((e) => e.stats().sent > 200),
       30_000,
       () => new Error(`no traffic: ${JSON.stringify(memory.stats())}`),
     );
@@ -134,6 +150,22 @@ describe('a 30 s broker outage while events are emitted', () => {
     );
     loads[0]!.stop();
     await memory.flush({ timeoutMs: 60_000 });
+    await waitFor(
+      () => live.stats().spooled === 0,
+      60_000,
+      () => new Error(`live spool not drained: ${JSON.stringify(live.stats())}`),
+    );
+    const sentAfterDrain = live.stats().sent;
+    await waitFor(
+      () => live.stats().sent > sentAfterDrain + 300,
+      30_000,
+      () => new Error('live emitter stalled'),
+    );
+    expect(live.stats().spooled).toBe(0); // sending directly again, not through the disk
+    loads[3]!.stop();
+    const liveReport = await live.close({ timeoutMs: 30_000 });
+    expect(liveReport).toMatchObject({ complete: true, spooled: 0, undelivered: { count: 0 } });
+    expect(liveLog.lines.some((l) => l.level === 'info' && /Spool drained/.test(l.msg))).toBe(true);
     const resender = await createEmitter({
       brokers: [brokers],
       service: 't',
@@ -169,6 +201,10 @@ describe('a 30 s broker outage while events are emitted', () => {
     const spoolGot = await consumeAll(brokers, spoolTopic);
     expect(sorted(new Set(spoolGot.map((m) => m.event.event_id)))).toEqual(sorted(loads[1]!.accepted));
     expect(inEmitOrder(spoolGot)).toBe(true);
+
+    const liveGot = await consumeAll(brokers, liveTopic);
+    expect(sorted(new Set(liveGot.map((m) => m.event.event_id)))).toEqual(sorted(loads[3]!.accepted));
+    expect(inEmitOrder(liveGot)).toBe(true);
 
     const closedGot = new Set((await consumeAll(brokers, closedTopic)).map((m) => m.event.event_id));
     const accountedFor = new Set([...closedGot, ...closedReport.undelivered.eventIds]);

@@ -1,6 +1,10 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError, ValidationError } from '@burnrate/core';
 import kafkajs from 'kafkajs';
 import { afterEach, describe, expect, inject, it } from 'vitest';
+import { waitFor } from '../../devstack/src/index.js';
 import {
   createEmitter,
   type DeliveryFailure,
@@ -191,19 +195,76 @@ describe('emitter against the local broker', () => {
     expect(await consumeAll(brokers, topic)).toHaveLength(100);
   });
 
-  it('reports events as failed once retry.maxAttempts is used up (no spool)', async () => {
+  it('reports events as failed once retry.maxAttempts is used up (no spool), even if onError throws', async () => {
     const failures: DeliveryFailure[] = [];
     const e = await emitter({
       topic: 'never-reached',
       brokers: ['127.0.0.1:1'],
       retry: { initialMs: 10, maxMs: 20, maxAttempts: 2 },
-      onError: (f) => failures.push(f),
+      onError: (f) => {
+        failures.push(f);
+        throw new Error('a bug in the callback must not wedge delivery');
+      },
     });
     const ids = Array.from({ length: 25 }, () => e.emit(usage()));
     await e.flush({ timeoutMs: 30_000 });
     expect(failures.flatMap((f) => f.eventIds).sort()).toEqual([...ids].sort());
     expect(failures[0]!.error).toMatchObject({ code: 'kafka_unavailable', retriable: true });
     expect(e.stats()).toMatchObject({ accepted: 25, failed: 25, sent: 0, queued: 0, retries: 1 });
+  });
+  it('names a missing topic (kafka_topic_not_found, retriable) instead of failing vaguely', async () => {
+    const failures: DeliveryFailure[] = [];
+    const e = await emitter({
+      topic: `missing-${Date.now()}`,
+      retry: { initialMs: 10, maxMs: 20, maxAttempts: 2 },
+      onError: (f) => failures.push(f),
+    });
+    const id = e.emit(usage());
+    await e.flush({ timeoutMs: 30_000 });
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatchObject({
+      eventIds: [id],
+      error: { code: 'kafka_topic_not_found', retriable: true },
+    });
+  });
+
+  it('with the spool full, events wait in memory, the overflow policy applies, and close() lists what it could not spool', async () => {
+    const e = await emitter({
+      topic: 'never-reached',
+      brokers: ['127.0.0.1:1'],
+      maxQueueEvents: 200,
+      maxBatchEvents: 20,
+      lingerMs: 1,
+      retry: { initialMs: 10, maxMs: 50 },
+      spool: { dir: mkdtempSync(join(tmpdir(), 'sdk-spool-full-')), maxBytes: 10_000 },
+    });
+    const accepted: string[] = [];
+    let rejected = 0;
+    await waitFor(
+      () => {
+        for (let i = 0; i < 20; i++) {
+          try {
+            accepted.push(e.emit(usage()));
+          } catch (error) {
+            expect(error).toBeInstanceOf(QueueFullError);
+            rejected++;
+          }
+        }
+        return rejected > 0;
+      },
+      30_000,
+      () => new Error(`queue never filled: ${JSON.stringify(e.stats())}`),
+    );
+    const stats = e.stats();
+    expect(stats.spooled).toBeGreaterThan(0);
+    expect(stats.spooled * 150).toBeLessThan(10_000); // within the disk budget (events are > 150 B)
+    expect(stats.queued).toBe(200);
+    expect(stats.accepted).toBe(stats.spooled + stats.queued);
+    const report = await e.close({ timeoutMs: 500 });
+    expect(report.spooled).toBe(0);
+    expect(report.undelivered.count).toBe(200);
+    expect(new Set([...report.undelivered.eventIds]).size).toBe(200);
+    expect(accepted.slice(-200)).toEqual(report.undelivered.eventIds); // the newest, in order
   });
 });
 

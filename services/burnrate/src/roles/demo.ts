@@ -1,4 +1,4 @@
-import { createEmitter } from '@burnrate/sdk';
+import { createEmitter, type Emitter } from '@burnrate/sdk';
 import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { TopicNames } from '../kafka/topics.js';
@@ -18,26 +18,28 @@ export function createDemo(o: {
   logger: Logger;
 }): Component {
   const log = o.logger.child({ role: 'demo' });
-  const emitter = createEmitter({
-    brokers: o.brokers,
-    topic: o.topics.events,
-    clientId: 'burnrate-demo',
-    service: 'demo-app',
-    logger: log,
-  });
+  let emitter: Emitter | undefined;
   let timer: NodeJS.Timeout | undefined;
   return {
     name: 'demo',
     async start() {
       await publishCustomers(o.kafka, o.topics.customers, DEMO_CUSTOMERS.map(toCustomerRecord));
       if (o.eventsPerSecond <= 0) return;
+      const sdk = await createEmitter({
+        brokers: o.brokers,
+        topic: o.topics.events,
+        clientId: 'burnrate-demo',
+        service: 'demo-app',
+        logger: log,
+      });
+      emitter = sdk;
       const tickMs = 100;
       let owed = 0;
       timer = setInterval(() => {
         owed += (o.eventsPerSecond * tickMs) / 1000;
         while (owed >= 1) {
           const run = demoRun();
-          for (const e of run) emitter.emit({ ...e, step_kind: 'llm_call' });
+          for (const e of run) sdk.emit({ ...e, step_kind: 'llm_call' });
           owed -= run.length;
         }
       }, tickMs);
@@ -45,6 +47,7 @@ export function createDemo(o: {
     },
     async stop() {
       clearInterval(timer);
+      if (!emitter) return;
       const report = await emitter.close({ timeoutMs: 10_000 });
       log.info({ report }, 'demo traffic stopped');
     },

@@ -1,4 +1,3 @@
-import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -117,8 +116,9 @@ export function createApp(
       kafka,
       topics,
       groupId: `${config.BURNRATE_TOPIC_PREFIX}burnrate-enricher`,
-      transactionalId:
-        config.ENRICHER_TRANSACTIONAL_ID ?? `${config.BURNRATE_TOPIC_PREFIX}burnrate-enricher-${hostname()}`,
+      transactionalIdPrefix:
+        config.ENRICHER_TRANSACTIONAL_ID_PREFIX ?? `${config.BURNRATE_TOPIC_PREFIX}burnrate-enricher`,
+      concurrency: config.ENRICHER_CONCURRENCY,
       stage: reference.stage({
         lateHorizonMs: config.BURNRATE_LATE_HORIZON_HOURS * 3_600_000,
         maxFutureSkewMs: config.BURNRATE_MAX_FUTURE_SKEW_SECONDS * 1_000,

@@ -201,7 +201,7 @@ export class Delivery {
           });
     this.deps.counters.failed += eventIds.length;
     this.failures.gaveUp(produceError, eventIds.length);
-    this.deps.onError?.({ error: produceError, eventIds });
+    this.failures.report(this.deps.onError, { error: produceError, eventIds });
   }
 
   private async pause(attempt: number): Promise<void> {

@@ -1,5 +1,6 @@
 import type { ProduceError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { DeliveryFailure } from './options.js';
 
 /** Attempts between repeated warnings while the broker stays unreachable. */
 const WARN_EVERY_ATTEMPTS = 10;
@@ -63,5 +64,18 @@ export class FailureLog {
       { code: error.code, topic: this.topic, events, err: error },
       `Usage events not delivered: ${error.message}`,
     );
+  }
+
+  /**
+   * Calls the application's onError. Its exceptions are logged, not propagated: they must not
+   * stop the delivery loop or leave a flush() waiting for events that were already settled.
+   */
+  report(onError: ((failure: DeliveryFailure) => void) | undefined, failure: DeliveryFailure): void {
+    if (!onError) return;
+    try {
+      onError(failure);
+    } catch (error) {
+      this.logger.error({ err: error, events: failure.eventIds.length }, 'The onError callback threw');
+    }
   }
 }

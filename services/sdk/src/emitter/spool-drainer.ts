@@ -117,7 +117,7 @@ export class SpoolDrainer {
   private giveUp(out: OutgoingBatch, error: ProduceError): void {
     this.deps.counters.failed += out.eventIds.length;
     this.deps.failures.gaveUp(error, out.eventIds.length);
-    this.deps.onError?.({ error, eventIds: out.eventIds });
+    this.deps.failures.report(this.deps.onError, { error, eventIds: out.eventIds });
   }
 
   private async pause(attempt: number): Promise<void> {

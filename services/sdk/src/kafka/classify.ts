@@ -70,7 +70,7 @@ export function classifyKafkaError(error: unknown, topic: string): ProduceError 
     if (type === 'UNKNOWN_TOPIC_OR_PARTITION') {
       return new ProduceError(
         'kafka_topic_not_found',
-        `Kafka does not know topic ${topic}: create it (auto-creation is usually off) or fix the emitter's topic option. Retrying.`,
+        `Kafka does not know topic ${topic}: create it (auto-creation is usually off) or fix the emitter's topic option.`,
         { retriable: true, cause: error },
       );
     }

@@ -9,11 +9,11 @@ export interface EnrichStage {
   validate(event: UsageEvent): UsageEvent;
   /** 'too_old' | 'in_future' | null, judged against the Kafka record's timestamp (replay-stable). */
   timeliness(event: UsageEvent, ingestedAtMs: number): string | null;
-  /** The flat fact row (ClickHouse usage_events columns, except kafka_*). */
+  /** The fact row as JSON array text in FACT_COLUMNS order, with what the enricher counts. */
   enrich(
     event: UsageEvent,
     meta: { topic: string; partition: number; offset: string; ingestedAtMs: number },
-  ): { customer_id: string; unpriced: number; unmapped: number } & Record<string, unknown>;
+  ): { customerId: string; row: string; unpriced: boolean; unmapped: boolean };
 }
 
 export type EnrichOutcome =
@@ -42,17 +42,18 @@ export function enrichMessage(
     offset: m.offset,
     reason,
     key: m.key?.toString('utf8') ?? null,
-    value: JSON.stringify({
-      received_at: ingestedAtMs,
+    // DEAD_LETTER_COLUMNS order.
+    value: JSON.stringify([
+      ingestedAtMs,
       reason,
       field,
       message,
-      source_topic: topic,
-      source_partition: partition,
-      source_offset: m.offset,
-      key: m.key?.toString('utf8') ?? '',
-      payload_base64: m.value ? m.value.toString('base64') : '',
-    }),
+      topic,
+      partition,
+      m.offset,
+      m.key?.toString('utf8') ?? '',
+      m.value ? m.value.toString('base64') : '',
+    ]),
   });
   if (!m.value || m.value.length === 0) return dead('undecodable', '', 'The record has no value.');
   let event: UsageEvent;
@@ -71,15 +72,15 @@ export function enrichMessage(
       `occurred_at ${new Date(event.occurred_at).toISOString()} is ${late === 'too_old' ? 'older than the late horizon' : 'too far in the future'} for a record ingested at ${new Date(ingestedAtMs).toISOString()}.`,
     );
   }
-  const row = stage.enrich(event, { topic, partition, offset: m.offset, ingestedAtMs });
+  const fact = stage.enrich(event, { topic, partition, offset: m.offset, ingestedAtMs });
   const outcome: EnrichOutcome = {
     kind: 'enriched',
     offset: m.offset,
     eventId: event.event_id,
-    key: row.customer_id,
-    value: JSON.stringify(row),
-    unpriced: row.unpriced === 1,
-    unmapped: row.unmapped === 1,
+    key: fact.customerId,
+    value: fact.row,
+    unpriced: fact.unpriced,
+    unmapped: fact.unmapped,
     asDuplicate: () =>
       dead(
         'duplicate_event_id',

@@ -1,5 +1,6 @@
-import type { Kafka, KafkaMessage, Message } from 'kafkajs';
+import type { Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
+import { packRows } from '../../kafka/pack-rows.js';
 import type { TopicNames } from '../../kafka/topics.js';
 import type { EventDeduper } from './dedup.js';
 import { type EnrichOutcome, type EnrichStage, enrichMessage } from './enrich-message.js';
@@ -9,10 +10,14 @@ export interface EnricherOptions {
   topics: TopicNames;
   groupId: string;
   /**
-   * Stable per instance (e.g. the pod name): a restarted enricher with the same id fences its
-   * predecessor and aborts its open transaction at once instead of after the transaction timeout.
+   * Prefix of the transactional ids. There is one transactional producer per input partition, with
+   * id `<prefix>-<topic>-<partition>`: whichever instance owns a partition uses the same id, so a
+   * new owner (or a restarted one) fences the previous one and aborts its open transaction at once.
+   * This is Kafka Streams' exactly-once-v1 scheme; KafkaJS lacks the group-metadata fencing of KIP-447.
    */
-  transactionalId: string;
+  transactionalIdPrefix: string;
+  /** Partitions processed at the same time (each with its own producer and transaction). */
+  concurrency?: number;
   stage: EnrichStage;
   deduper: EventDeduper | undefined;
   logger: Logger;
@@ -29,8 +34,8 @@ export interface EnricherStats {
 
 /**
  * usage.events → usage.enriched (+ usage.dlq), exactly once: each partition batch is decoded,
- * checked and priced, then its outputs and its consumer offset are committed in ONE Kafka
- * transaction. A crash anywhere before the commit aborts everything, and the batch is redone.
+ * checked and priced, then its outputs (rows packed many to a message, see packRows) and its
+ * consumer offset are committed in ONE Kafka transaction. A crash anywhere before the commit aborts everything, and the batch is redone.
  */
 export function createEnricher(o: EnricherOptions) {
   const log = o.logger.child({ role: 'enricher' });
@@ -41,12 +46,23 @@ export function createEnricher(o: EnricherOptions) {
     maxBytesPerPartition: 4 * 1024 * 1024,
     sessionTimeout: 30_000,
   });
-  const producer = o.kafka.producer({
-    transactionalId: o.transactionalId,
-    idempotent: true,
-    maxInFlightRequests: 1,
-    transactionTimeout: 60_000,
-  });
+  const producers = new Map<string, Promise<Producer>>();
+  const producerFor = (topic: string, partition: number): Promise<Producer> => {
+    const key = `${topic}-${partition}`;
+    let producer = producers.get(key);
+    if (!producer) {
+      const p = o.kafka.producer({
+        transactionalId: `${o.transactionalIdPrefix}-${key}`,
+        idempotent: true,
+        maxInFlightRequests: 1,
+        transactionTimeout: 60_000,
+      });
+      producer = p.connect().then(() => p);
+      producer.catch(() => producers.delete(key));
+      producers.set(key, producer);
+    }
+    return producer;
+  };
   const stats: EnricherStats = {
     consumed: 0,
     enriched: 0,
@@ -56,26 +72,30 @@ export function createEnricher(o: EnricherOptions) {
     unmapped: 0,
   };
   let running = false;
+  let partitions = { enriched: 1, dlq: 1 };
 
   async function process(topic: string, partition: number, messages: KafkaMessage[]): Promise<void> {
     const outcomes: EnrichOutcome[] = messages.map((m) => enrichMessage(o.stage, m, topic, partition));
     if (o.deduper) await markDuplicates(outcomes, o.deduper, topic, partition);
-    const enriched: Message[] = [];
-    const dlq: Message[] = [];
+    const enrichedRows: Array<{ key: string; value: string }> = [];
+    const deadRows: Array<{ key: string; value: string }> = [];
     for (const out of outcomes) {
       if (out.kind === 'enriched') {
-        enriched.push({ key: out.key, value: out.value });
+        enrichedRows.push({ key: out.key, value: out.value });
         if (out.unpriced) stats.unpriced++;
         if (out.unmapped) stats.unmapped++;
       } else {
-        dlq.push({ key: out.key, value: out.value });
+        deadRows.push({ key: out.key ?? '', value: out.value });
         if (out.reason === 'duplicate_event_id') stats.duplicates++;
       }
     }
+    const enriched = packRows(enrichedRows, partitions.enriched);
+    const dlq = packRows(deadRows, partitions.dlq);
     const last = messages.at(-1)!;
-    const tx = await producer.transaction();
+    const tx = await (await producerFor(topic, partition)).transaction();
     try {
-      for (const chunk of chunksOf(enriched)) await tx.send({ topic: o.topics.enriched, messages: chunk, acks: -1 });
+      for (const chunk of chunksOf(enriched))
+        await tx.send({ topic: o.topics.enriched, messages: chunk, acks: -1 });
       for (const chunk of chunksOf(dlq)) await tx.send({ topic: o.topics.dlq, messages: chunk, acks: -1 });
       await tx.sendOffsets({
         consumerGroupId: o.groupId,
@@ -87,19 +107,20 @@ export function createEnricher(o: EnricherOptions) {
       throw error;
     }
     stats.consumed += messages.length;
-    stats.enriched += enriched.length;
-    stats.deadLettered += dlq.length;
+    stats.enriched += enrichedRows.length;
+    stats.deadLettered += deadRows.length;
   }
 
   return {
     stats: (): EnricherStats => ({ ...stats }),
     async start(): Promise<void> {
-      await producer.connect();
+      partitions = await partitionCounts(o.kafka, o.topics);
       await consumer.connect();
       await consumer.subscribe({ topic: o.topics.events, fromBeginning: true });
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: o.concurrency ?? 4,
         eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
           if (batch.messages.length === 0 || !isRunning() || isStale()) return;
           await process(batch.topic, batch.partition, batch.messages);
@@ -114,10 +135,24 @@ export function createEnricher(o: EnricherOptions) {
       if (!running) return;
       running = false;
       await consumer.disconnect();
-      await producer.disconnect();
+      const all = await Promise.allSettled(producers.values());
+      producers.clear();
+      await Promise.all(all.map((r) => (r.status === 'fulfilled' ? r.value.disconnect() : undefined)));
       log.info(stats, 'enricher stopped');
     },
   };
+}
+
+async function partitionCounts(kafka: Kafka, topics: TopicNames): Promise<{ enriched: number; dlq: number }> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const { topics: meta } = await admin.fetchTopicMetadata({ topics: [topics.enriched, topics.dlq] });
+    const count = (name: string) => meta.find((t) => t.name === name)?.partitions.length ?? 1;
+    return { enriched: count(topics.enriched), dlq: count(topics.dlq) };
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 /**

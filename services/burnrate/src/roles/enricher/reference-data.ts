@@ -6,6 +6,7 @@ import {
   checkEventTimeliness,
   decodeCustomerMessage,
   decodeUsageEvent,
+  ENRICHED_EVENT_COLUMNS,
   enrichEvent,
   loadBundledCatalog,
   PriceOverrides,
@@ -66,14 +67,20 @@ export function createReferenceData(o: {
         validate: (event) => validateUsageEvent(event),
         timeliness: (event, ingestedAtMs) => checkEventTimeliness(event, ingestedAtMs, limits),
         enrich: (event: UsageEvent, meta) => {
-          const row = enrichEvent(event, ref, meta);
+          const fact = enrichEvent(event, ref, meta);
           const customer = customers.lookup(event.customer_ref, event.occurred_at);
+          const values: unknown[] = ENRICHED_EVENT_COLUMNS.map((c) => fact[c]);
+          values.push(
+            customer.plan?.currency ?? '',
+            (customer.plan?.revenue_nanos ?? 0n).toString(),
+            (customer.monthly_budget_nanos ?? 0n).toString(),
+            billingPeriodStart(event.occurred_at, customer.billing_anchor_day),
+          );
           return {
-            ...row,
-            plan_currency: customer.plan?.currency ?? '',
-            plan_revenue_nanos: (customer.plan?.revenue_nanos ?? 0n).toString(),
-            monthly_budget_nanos: (customer.monthly_budget_nanos ?? 0n).toString(),
-            billing_period_start: billingPeriodStart(event.occurred_at, customer.billing_anchor_day),
+            customerId: fact.customer_id,
+            row: JSON.stringify(values),
+            unpriced: fact.unpriced === 1,
+            unmapped: fact.unmapped === 1,
           };
         },
       };

@@ -2,6 +2,8 @@ import { isRetriable } from '@burnrate/core';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { EachBatchPayload, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
+import { DEAD_LETTER_COLUMNS, FACT_COLUMNS, KAFKA_POSITION_COLUMNS } from '../../facts/columns.js';
+import { unpackRows } from '../../kafka/pack-rows.js';
 import type { TopicNames } from '../../kafka/topics.js';
 import { backoffMs, sleep, ThrottledLog } from '../../runtime/retry.js';
 import { ReplayGuard } from './replay-guard.js';
@@ -51,9 +53,15 @@ export function createLedger(o: LedgerOptions) {
   });
   const guard = new ReplayGuard(o.clickhouse, o.database);
   const outage = new ThrottledLog(log, o.retryLogIntervalMs);
-  const tables: Record<string, string> = {
-    [o.topics.enriched]: `${o.database}.usage_events`,
-    [o.topics.dlq]: `${o.database}.dead_letters`,
+  const tables: Record<string, { table: string; columns: readonly string[] }> = {
+    [o.topics.enriched]: {
+      table: `${o.database}.usage_events`,
+      columns: [...FACT_COLUMNS, ...KAFKA_POSITION_COLUMNS],
+    },
+    [o.topics.dlq]: {
+      table: `${o.database}.dead_letters`,
+      columns: [...DEAD_LETTER_COLUMNS, ...KAFKA_POSITION_COLUMNS],
+    },
   };
   const stats: LedgerStats = { rowsWritten: 0, rowsSkippedAsReplay: 0, rowsRejected: 0, batches: 0 };
   let running = false;
@@ -65,7 +73,7 @@ export function createLedger(o: LedgerOptions) {
     isStale,
     resolveOffset,
   }: EachBatchPayload): Promise<void> {
-    const table = tables[batch.topic]!;
+    const { table, columns } = tables[batch.topic]!;
     const first = BigInt(batch.firstOffset() ?? batch.lastOffset());
     for (let attempt = 0; ; attempt++) {
       if (!isRunning() || isStale()) return;
@@ -77,11 +85,12 @@ export function createLedger(o: LedgerOptions) {
         for (const m of batch.messages) {
           const offset = BigInt(m.offset);
           if (present?.has(offset)) {
-            stats.rowsSkippedAsReplay++;
+            stats.rowsSkippedAsReplay += m.value ? unpackRows(m.value).length : 0;
             continue;
           }
           if (!m.value) continue;
-          rows.push({ offset, json: withPosition(m.value, batch.topic, batch.partition, m.offset) });
+          const position = `,${JSON.stringify(batch.topic)},${batch.partition},${m.offset}]`;
+          for (const line of unpackRows(m.value)) rows.push({ offset, json: withPosition(line, position) });
         }
         const tokenFor = (rs: SinkRow[]) =>
           o.dedup && rs.length > 0
@@ -89,7 +98,7 @@ export function createLedger(o: LedgerOptions) {
             : undefined;
         // A rebalance in progress makes heartbeat() throw: do not write for a partition we may be losing.
         await heartbeat();
-        const rejected = await insertOrIsolate(o.clickhouse, table, rows, tokenFor);
+        const rejected = await insertOrIsolate(o.clickhouse, table, columns, rows, tokenFor);
         if (rejected.length > 0) await deadLetterRejected(rejected, batch.topic, batch.partition);
         for (const r of rows) present?.add(r.offset);
         stats.rowsWritten += rows.length - rejected.length;
@@ -121,26 +130,29 @@ export function createLedger(o: LedgerOptions) {
       { count: rejected.length, topic, partition, reason: rejected[0]!.error.message },
       'ClickHouse rejected rows; they go to dead_letters',
     );
+    // DEAD_LETTER_COLUMNS order, then the position columns.
     const rows: SinkRow[] = rejected.map(({ row, error }) => ({
       offset: row.offset,
-      json: JSON.stringify({
-        received_at: Date.now(),
-        reason: 'sink_rejected',
-        field: '',
-        message: error.message.slice(0, 2000),
-        source_topic: topic,
-        source_partition: partition,
-        source_offset: row.offset.toString(),
-        key: '',
-        payload_base64: Buffer.from(row.json).toString('base64'),
-        kafka_topic: `${topic}#rejected`,
-        kafka_partition: partition,
-        kafka_offset: row.offset.toString(),
-      }),
+      json: JSON.stringify([
+        Date.now(),
+        'sink_rejected',
+        '',
+        error.message.slice(0, 2000),
+        topic,
+        partition,
+        row.offset.toString(),
+        '',
+        Buffer.from(row.json).toString('base64'),
+        `${topic}#rejected`,
+        partition,
+        row.offset.toString(),
+      ]),
     }));
+    const dlq = tables[o.topics.dlq]!;
     await insertRows(
       o.clickhouse,
-      `${o.database}.dead_letters`,
+      dlq.table,
+      dlq.columns,
       rows,
       `rejected/${topic}/${partition}/${rows[0]!.offset}`,
     );
@@ -170,9 +182,7 @@ export function createLedger(o: LedgerOptions) {
   };
 }
 
-/** Appends the consumed position to a JSON object row without parsing it. */
-function withPosition(value: Buffer, topic: string, partition: number, offset: string): string {
-  const text = value.toString('utf8');
-  const end = text.lastIndexOf('}');
-  return `${text.slice(0, end)},"kafka_topic":${JSON.stringify(topic)},"kafka_partition":${partition},"kafka_offset":${offset}}`;
+/** Appends the consumed position (`,"topic",partition,offset]`) to a JSON array row without parsing it. */
+function withPosition(row: string, position: string): string {
+  return row.slice(0, row.lastIndexOf(']')) + position;
 }

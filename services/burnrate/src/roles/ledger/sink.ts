@@ -4,18 +4,19 @@ import { classifyClickHouseError } from '../../clickhouse/errors.js';
 
 export interface SinkRow {
   offset: bigint;
-  /** One JSONEachRow line (no trailing newline). */
+  /** One JSONCompactEachRow line (no trailing newline). */
   json: string;
 }
 
 /**
- * Inserts JSONEachRow lines as one INSERT. The data travels inline after `FORMAT JSONEachRow`, which
+ * Inserts JSONCompactEachRow lines as one INSERT. The data travels inline after the FORMAT clause, which
  * a ClickHouse server and chDB both accept. `token` makes a retried insert of the same rows a no-op
  * (insert_deduplication_token + the table's non_replicated_deduplication_window).
  */
 export async function insertRows(
   clickhouse: ClickHouseClient,
   table: string,
+  columns: readonly string[],
   rows: SinkRow[],
   token: string | undefined,
 ): Promise<void> {
@@ -26,7 +27,9 @@ export async function insertRows(
     // The token goes in the statement, never in the client's settings: chDB applies client settings
     // with a session-level SET, so a token would stick to later, different inserts and drop them.
     const settings = token === undefined ? '' : ` SETTINGS insert_deduplication_token = ${quote(token)}`;
-    await clickhouse.command({ query: `INSERT INTO ${table}${settings} FORMAT JSONEachRow\n${body}` });
+    await clickhouse.command({
+      query: `INSERT INTO ${table} (${columns.join(', ')})${settings} FORMAT JSONCompactEachRow\n${body}`,
+    });
   } catch (error) {
     throw classifyClickHouseError(error, `an insert of ${rows.length} rows into ${table}`);
   }
@@ -43,11 +46,12 @@ function quote(text: string): string {
 export async function insertOrIsolate(
   clickhouse: ClickHouseClient,
   table: string,
+  columns: readonly string[],
   rows: SinkRow[],
   tokenFor: (rows: SinkRow[]) => string | undefined,
 ): Promise<Array<{ row: SinkRow; error: BurnrateError }>> {
   try {
-    await insertRows(clickhouse, table, rows, tokenFor(rows));
+    await insertRows(clickhouse, table, columns, rows, tokenFor(rows));
     return [];
   } catch (error) {
     const e = classifyClickHouseError(error, `an insert into ${table}`);
@@ -55,8 +59,8 @@ export async function insertOrIsolate(
     if (rows.length === 1) return [{ row: rows[0]!, error: e }];
     const mid = rows.length >> 1;
     return [
-      ...(await insertOrIsolate(clickhouse, table, rows.slice(0, mid), tokenFor)),
-      ...(await insertOrIsolate(clickhouse, table, rows.slice(mid), tokenFor)),
+      ...(await insertOrIsolate(clickhouse, table, columns, rows.slice(0, mid), tokenFor)),
+      ...(await insertOrIsolate(clickhouse, table, columns, rows.slice(mid), tokenFor)),
     ];
   }
 }

@@ -1,0 +1,108 @@
+// End-to-end throughput with the roles as they are deployed: one `burnrate run` process with the
+// enricher, one with ClickHouse (chDB) + the ledger, and the Kafka broker — all on this machine.
+// Baseline in the same run: the raw KafkaJS consume rate of the same topic.
+//   KAFKA_BROKERS=127.0.0.1:9092 node --conditions=@burnrate/source --import tsx scripts/bench-roles.ts [events]
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { encodeUsageEvent } from '@burnrate/core';
+import { createClient } from '@clickhouse/client';
+import { pino } from 'pino';
+import { createKafka } from '../services/burnrate/src/kafka/client.js';
+import { ensureTopics, topicNames } from '../services/burnrate/src/kafka/topics.js';
+import { benchEvent } from './bench-events.js';
+
+const N = Number(process.argv[2] ?? 200_000);
+const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
+const kafka = createKafka({
+  brokers: brokers.split(','),
+  clientId: 'bench',
+  logger: pino({ level: 'error' }),
+});
+const prefix = `roles${Date.now()}.`;
+const topics = topicNames(prefix);
+const port = 18_123 + Math.floor(Math.random() * 1000);
+
+function role(roles: string, extra: Record<string, string> = {}): ChildProcess {
+  return spawn(
+    process.execPath,
+    ['--conditions=@burnrate/source', '--import', 'tsx', 'services/burnrate/src/main.ts', 'run'],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: {
+        ...process.env,
+        BURNRATE_ROLES: roles,
+        KAFKA_BROKERS: brokers,
+        BURNRATE_TOPIC_PREFIX: prefix,
+        CLICKHOUSE_HTTP_PORT: String(port),
+        CLICKHOUSE_DATABASE: 'bench',
+        LOG_LEVEL: 'warn',
+        ...extra,
+      },
+    },
+  );
+}
+
+async function main(): Promise<void> {
+  await ensureTopics(kafka, topics, { partitions: 4, replicationFactor: 1 });
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  for (let i = 0; i < N; i += 5_000) {
+    const messages = [];
+    for (let j = i; j < Math.min(N, i + 5_000); j++)
+      messages.push({ key: `org_${j % 500}`, value: encodeUsageEvent(benchEvent(j)) });
+    await producer.send({ topic: topics.events, acks: -1, messages });
+  }
+  await producer.disconnect();
+
+  const consumer = kafka.consumer({ groupId: `raw-${randomUUID()}`, maxBytesPerPartition: 4 * 1024 * 1024 });
+  await consumer.connect();
+  await consumer.subscribe({ topic: topics.events, fromBeginning: true });
+  let seen = 0;
+  let first = 0;
+  const rawEnd = await new Promise<number>((resolve) => {
+    void consumer.run({
+      eachBatch: async ({ batch }) => {
+        if (!first) first = performance.now();
+        seen += batch.messages.length;
+        if (seen >= N) resolve(performance.now());
+      },
+    });
+  });
+  await consumer.disconnect();
+  const raw = N / ((rawEnd - first) / 1000);
+
+  const owner = role('clickhouse,ledger', { BURNRATE_DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-roles-')) });
+  const ch = createClient({ url: `http://127.0.0.1:${port}` });
+  const count = async () => {
+    try {
+      const rs = await ch.query({
+        query: 'SELECT count() AS n FROM bench.usage_events',
+        format: 'JSONEachRow',
+      });
+      return Number((await rs.json<{ n: string }>())[0]!.n);
+    } catch {
+      return -1;
+    }
+  };
+  while ((await count()) < 0) await new Promise((r) => setTimeout(r, 200));
+  const t0 = performance.now();
+  const enricher = role('enricher');
+  let n = 0;
+  while ((n = await count()) < N) await new Promise((r) => setTimeout(r, 200));
+  const seconds = (performance.now() - t0) / 1000;
+  enricher.kill('SIGTERM');
+  owner.kill('SIGTERM');
+  await ch.close();
+  const rate = n / seconds;
+  console.log(`events: ${N}`);
+  console.log(`baseline raw kafkajs consume (same topic, same run): ${Math.round(raw)} events/s`);
+  console.log(
+    `end to end, enricher process + ledger/chDB process: ${Math.round(rate)} events/s (includes the enricher's start-up)`,
+  );
+  console.log(`ratio to raw consume: ${(rate / raw).toFixed(3)}`);
+}
+
+await main();

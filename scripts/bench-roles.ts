@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeUsageEvent } from '@burnrate/core';
-import { createClient } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { pino } from 'pino';
 import { createKafka } from '../services/burnrate/src/kafka/client.js';
 import { ensureTopics, topicNames } from '../services/burnrate/src/kafka/topics.js';
@@ -75,7 +75,7 @@ async function main(): Promise<void> {
   const raw = N / ((rawEnd - first) / 1000);
 
   const owner = role('clickhouse,ledger', { BURNRATE_DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-roles-')) });
-  const ch = createClient({ url: `http://127.0.0.1:${port}` });
+  const ch = createClient({ url: `http://127.0.0.1:${port}`, log: { level: ClickHouseLogLevel.OFF } });
   const count = async () => {
     try {
       const rs = await ch.query({
@@ -90,8 +90,11 @@ async function main(): Promise<void> {
   while ((await count()) < 0) await new Promise((r) => setTimeout(r, 200));
   const t0 = performance.now();
   const enricher = role('enricher');
-  let n = 0;
-  while ((n = await count()) < N) await new Promise((r) => setTimeout(r, 200));
+  let n = await count();
+  while (n < N) {
+    await new Promise((r) => setTimeout(r, 200));
+    n = await count();
+  }
   const seconds = (performance.now() - t0) / 1000;
   enricher.kill('SIGTERM');
   owner.kill('SIGTERM');

@@ -17,8 +17,8 @@ import { exited, kill, spawnBurnrate } from './process-harness.js';
  * run with deduplication switched off must show duplicates (the negative control), proving the
  * test can fail.
  */
-export const EVENTS = 100_000;
-export const KILLS = 10;
+export const EVENTS = Number(process.env.CRASH_TEST_EVENTS ?? 100_000);
+export const KILLS = Number(process.env.CRASH_TEST_KILLS ?? 10);
 const kafka = testKafka();
 let ch: Awaited<ReturnType<typeof testClickHouse>>;
 let server: ReturnType<typeof createClickHouseHttpServer>;
@@ -37,8 +37,15 @@ beforeAll(async () => {
   url = (await server.start()).url;
 });
 afterAll(async () => {
-  await server.stop();
-  await ch.client.close();
+  // Bounded: once a full-suite run saw this teardown take over 120 s under load (see the issue notes);
+  // the assertions have run by now, so a slow engine shutdown must not fail the file.
+  const bounded = (p: Promise<unknown>, what: string) =>
+    Promise.race([
+      p,
+      new Promise((r) => setTimeout(r, 20_000)).then(() => console.warn(`${what} took over 20 s`)),
+    ]);
+  await bounded(server.stop(), 'stopping the ClickHouse HTTP server');
+  await bounded(ch.client.close(), 'closing chDB');
 });
 
 async function totals(table: string) {

@@ -15,7 +15,10 @@ export function packRows(rows: Array<{ key: string; value: string }>, partitions
   for (const row of rows) {
     const p = partitionForKey(row.key, partitions);
     let lines = byPartition.get(p);
-    if (!lines) byPartition.set(p, (lines = []));
+    if (!lines) {
+      lines = [];
+      byPartition.set(p, lines);
+    }
     lines.push(row.value);
   }
   const messages: Message[] = [];

@@ -61,8 +61,9 @@ export function customerRecordToJson(record: CustomerRecord): Record<string, unk
   return {
     customer_ref: record.customer_ref,
     customer_id: record.customer_id,
-    name: record.name,
-    team: record.team,
+    // Empty name/team are omitted: the parser treats them as optional but refuses "" when present.
+    ...(record.name === '' ? {} : { name: record.name }),
+    ...(record.team === '' ? {} : { team: record.team }),
     plan: {
       kind: record.plan.kind,
       revenue_nanos: record.plan.revenue_nanos.toString(),

@@ -25,6 +25,12 @@ describe('customer messages', () => {
     expect(decodeCustomerMessage(Buffer.from(key), Buffer.from(value))).toEqual({ kind: 'upsert', record });
   });
 
+  it('round-trips a record without name, team or budget (parsed defaults)', () => {
+    const bare = makeCustomerRecord({ name: '', team: '', monthly_budget_nanos: null });
+    const { key, value } = encodeCustomerMessage(bare);
+    expect(decodeCustomerMessage(key, value)).toEqual({ kind: 'upsert', record: bare });
+  });
+
   it('turns a tombstone into a delete of that version', () => {
     const { key, value } = customerTombstone('team@acme', '2025-01-01T00:00:00.000Z');
     expect(decodeCustomerMessage(key, value)).toEqual({

@@ -8,6 +8,7 @@ ensureInstalled(root);
 const npx = (args) => run('npx', ['--no-install', ...args], { cwd: root });
 const steps = [
   ['typecheck', () => npx(['turbo', 'run', 'typecheck', '--output-logs=errors-only'])],
+  ['typecheck scripts', () => npx(['tsc', '-p', 'tsconfig.json'])],
   ['lint', () => npx(['biome', 'check', '.'])],
   ['schema compatibility', () => run(process.execPath, [...TSX, 'scripts/check-schemas.ts'], { cwd: root })],
   ['tests', () => npx(['vitest', 'run', ...process.argv.slice(2)])],

@@ -67,6 +67,8 @@ export const configSchema = z.object({
   LEDGER_MAX_BATCH_BYTES: int(1024).default(8 * 1024 * 1024),
   /** Testing only: `false` turns off the replay guard and insert dedup (the negative control). */
   LEDGER_DEDUP: bool.default(true),
+  /** Testing only: a pause between a stored batch and its offset commit, widening the crash window. */
+  LEDGER_COMMIT_DELAY_MS: int(0, 60_000).default(0),
   LEDGER_RETRY_LOG_INTERVAL_MS: int(100).default(10_000),
   DEMO_EVENTS_PER_SECOND: z.coerce.number().min(0).max(100_000).default(20),
   SHUTDOWN_TIMEOUT_MS: int(100).default(30_000),

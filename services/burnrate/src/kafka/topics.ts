@@ -27,7 +27,13 @@ export async function ensureTopics(
   try {
     const existing = new Set(await admin.listTopics());
     const wanted = [
-      { topic: names.events, numPartitions: options.partitions },
+      {
+        topic: names.events,
+        numPartitions: options.partitions,
+        // The broker's clock stamps each record: ingested_at and the late-horizon check use it, so
+        // they cannot be skewed by a client's clock and a replay sees the same timestamps.
+        configEntries: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }],
+      },
       { topic: names.enriched, numPartitions: options.partitions },
       { topic: names.dlq, numPartitions: 1 },
       {
@@ -40,10 +46,16 @@ export async function ensureTopics(
       },
     ].filter((t) => !existing.has(t.topic));
     if (wanted.length === 0) return;
-    await admin.createTopics({
-      topics: wanted.map((t) => ({ ...t, replicationFactor: options.replicationFactor })),
-      waitForLeaders: true,
-    });
+    try {
+      await admin.createTopics({
+        topics: wanted.map((t) => ({ ...t, replicationFactor: options.replicationFactor })),
+        waitForLeaders: true,
+      });
+    } catch (error) {
+      // Roles starting together race to create the topics; losing that race is fine.
+      const now = new Set(await admin.listTopics());
+      if (!wanted.every((t) => now.has(t.topic))) throw error;
+    }
   } finally {
     await admin.disconnect();
   }

@@ -96,6 +96,7 @@ export function createApp(
           fetchWaitMs: config.LEDGER_FETCH_WAIT_MS,
           maxBatchBytes: config.LEDGER_MAX_BATCH_BYTES,
           dedup: config.LEDGER_DEDUP,
+          commitDelayMs: config.LEDGER_COMMIT_DELAY_MS,
           retryLogIntervalMs: config.LEDGER_RETRY_LOG_INTERVAL_MS,
           logger,
         });

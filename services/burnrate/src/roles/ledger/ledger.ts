@@ -21,6 +21,11 @@ export interface LedgerOptions {
   maxBatchBytes: number;
   /** Off only for the negative-control test: no replay guard and no insert deduplication token. */
   dedup: boolean;
+  /**
+   * Testing only: wait this long between a durable insert and the offset commit, so crash tests
+   * can land their kills in the window where stored rows are not yet committed.
+   */
+  commitDelayMs?: number;
   /** While ClickHouse is down, one warning per this interval (not one per retry). */
   retryLogIntervalMs: number;
   logger: Logger;
@@ -92,10 +97,13 @@ export function createLedger(o: LedgerOptions) {
           const position = `,${JSON.stringify(batch.topic)},${batch.partition},${m.offset}]`;
           for (const line of unpackRows(m.value)) rows.push({ offset, json: withPosition(line, position) });
         }
+        // With dedup off (negative control) even ClickHouse's hash-based block deduplication is off.
         const tokenFor = (rs: SinkRow[]) =>
-          o.dedup && rs.length > 0
-            ? `${batch.topic}/${batch.partition}/${rs[0]!.offset}-${rs.at(-1)!.offset}/${rs.length}`
-            : undefined;
+          !o.dedup
+            ? false
+            : rs.length > 0
+              ? `${batch.topic}/${batch.partition}/${rs[0]!.offset}-${rs.at(-1)!.offset}/${rs.length}`
+              : undefined;
         // A rebalance in progress makes heartbeat() throw: do not write for a partition we may be losing.
         await heartbeat();
         const rejected = await insertOrIsolate(o.clickhouse, table, columns, rows, tokenFor);
@@ -116,6 +124,7 @@ export function createLedger(o: LedgerOptions) {
         await heartbeat();
       }
     }
+    if (o.commitDelayMs) await sleep(o.commitDelayMs);
     const next = (BigInt(batch.lastOffset()) + 1n).toString();
     await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
     resolveOffset(batch.lastOffset());

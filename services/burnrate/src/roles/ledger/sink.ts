@@ -10,15 +10,16 @@ export interface SinkRow {
 
 /**
  * Inserts JSONCompactEachRow lines as one INSERT. The data travels inline after the FORMAT clause, which
- * a ClickHouse server and chDB both accept. `token` makes a retried insert of the same rows a no-op
- * (insert_deduplication_token + the table's non_replicated_deduplication_window).
+ * a ClickHouse server and chDB both accept. A string `token` makes a retried insert of the same rows a
+ * no-op (insert_deduplication_token + the table's non_replicated_deduplication_window); `false`
+ * turns ClickHouse's block deduplication off entirely (the negative-control tests only).
  */
 export async function insertRows(
   clickhouse: ClickHouseClient,
   table: string,
   columns: readonly string[],
   rows: SinkRow[],
-  token: string | undefined,
+  token: string | false | undefined,
 ): Promise<void> {
   if (rows.length === 0) return;
   let body = '';
@@ -26,7 +27,12 @@ export async function insertRows(
   try {
     // The token goes in the statement, never in the client's settings: chDB applies client settings
     // with a session-level SET, so a token would stick to later, different inserts and drop them.
-    const settings = token === undefined ? '' : ` SETTINGS insert_deduplication_token = ${quote(token)}`;
+    const settings =
+      token === undefined
+        ? ''
+        : token === false
+          ? ' SETTINGS insert_deduplicate = 0'
+          : ` SETTINGS insert_deduplication_token = ${quote(token)}`;
     await clickhouse.command({
       query: `INSERT INTO ${table} (${columns.join(', ')})${settings} FORMAT JSONCompactEachRow\n${body}`,
     });
@@ -48,7 +54,7 @@ export async function insertOrIsolate(
   table: string,
   columns: readonly string[],
   rows: SinkRow[],
-  tokenFor: (rows: SinkRow[]) => string | undefined,
+  tokenFor: (rows: SinkRow[]) => string | false | undefined,
 ): Promise<Array<{ row: SinkRow; error: BurnrateError }>> {
   try {
     await insertRows(clickhouse, table, columns, rows, tokenFor(rows));

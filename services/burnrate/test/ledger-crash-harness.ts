@@ -83,6 +83,7 @@ export async function crashRun(dedup: boolean, prefix: string) {
     // Most of the ledger's time is then spent with rows stored but not committed: the kills land
     // in the window that matters, for the real test and the negative control alike.
     LEDGER_COMMIT_DELAY_MS: '500',
+    LEDGER_SESSION_TIMEOUT_MS: '6000',
   };
   // Events keep arriving while the ledger is being killed.
   const producing = (async () => {
@@ -90,14 +91,16 @@ export async function crashRun(dedup: boolean, prefix: string) {
       await produceRows(kafka, topics.enriched, rows.slice(i, i + 10_000));
   })();
   for (let k = 0; k < KILLS; k++) {
-    const { child, output } = spawnBurnrate(env);
-    // Kill at a random moment once the ledger consumes (a kill during boot would prove little).
+    const { child } = spawnBurnrate(env);
+    // Kill at a random moment after this ledger has stored something: a kill before it owns
+    // partitions (group join waits for the previous, dead member's session to expire) proves nothing.
+    const before = Number((await totals('usage_events')).n);
     await pollUntil(
-      async () => output(),
-      (o) => o.includes('ledger started') || child.exitCode !== null,
+      () => totals('usage_events'),
+      (t) => Number(t.n) > before || child.exitCode !== null,
       60_000,
     );
-    await new Promise((r) => setTimeout(r, 500 + Math.random() * 2_000));
+    await new Promise((r) => setTimeout(r, Math.random() * 1_000));
     await kill(child, 'SIGKILL');
   }
   await producing;

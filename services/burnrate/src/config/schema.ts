@@ -64,6 +64,8 @@ export const configSchema = z.object({
   ENRICHER_CONCURRENCY: int(1, 64).default(4),
   ENRICHER_DEDUP_WINDOW_SECONDS: int(0).default(900),
   LEDGER_FETCH_WAIT_MS: int(10, 60_000).default(500),
+  /** How long a dead ledger keeps its partitions before the group moves them (broker minimum 6000). */
+  LEDGER_SESSION_TIMEOUT_MS: int(6_000, 300_000).default(30_000),
   LEDGER_MAX_BATCH_BYTES: int(1024).default(8 * 1024 * 1024),
   /** Testing only: `false` turns off the replay guard and insert dedup (the negative control). */
   LEDGER_DEDUP: bool.default(true),

@@ -97,6 +97,7 @@ export function createApp(
           maxBatchBytes: config.LEDGER_MAX_BATCH_BYTES,
           dedup: config.LEDGER_DEDUP,
           commitDelayMs: config.LEDGER_COMMIT_DELAY_MS,
+          sessionTimeoutMs: config.LEDGER_SESSION_TIMEOUT_MS,
           retryLogIntervalMs: config.LEDGER_RETRY_LOG_INTERVAL_MS,
           logger,
         });

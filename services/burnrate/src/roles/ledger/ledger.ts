@@ -17,6 +17,8 @@ export interface LedgerOptions {
   groupId: string;
   /** How long the broker may hold a fetch to fill a batch; the ledger's main batching knob. */
   fetchWaitMs: number;
+  /** How long a dead instance keeps its partitions before the group reassigns them. */
+  sessionTimeoutMs?: number;
   /** Upper bound of one fetch per partition, so one insert stays a bounded size. */
   maxBatchBytes: number;
   /** Off only for the negative-control test: no replay guard and no insert deduplication token. */
@@ -53,8 +55,8 @@ export function createLedger(o: LedgerOptions) {
     minBytes: 64 * 1024,
     maxBytesPerPartition: o.maxBatchBytes,
     maxBytes: o.maxBatchBytes * 4,
-    sessionTimeout: 30_000,
-    heartbeatInterval: 3_000,
+    sessionTimeout: o.sessionTimeoutMs ?? 30_000,
+    heartbeatInterval: Math.max(500, Math.floor((o.sessionTimeoutMs ?? 30_000) / 10)),
   });
   const guard = new ReplayGuard(o.clickhouse, o.database);
   const outage = new ThrottledLog(log, o.retryLogIntervalMs);

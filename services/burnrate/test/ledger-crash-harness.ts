@@ -82,7 +82,7 @@ export async function crashRun(dedup: boolean, prefix: string) {
     LEDGER_MAX_BATCH_BYTES: String(2 * 1024 * 1024),
     // Most of the ledger's time is then spent with rows stored but not committed: the kills land
     // in the window that matters, for the real test and the negative control alike.
-    LEDGER_COMMIT_DELAY_MS: '500',
+    LEDGER_COMMIT_DELAY_MS: '1000',
     LEDGER_SESSION_TIMEOUT_MS: '6000',
   };
   // Events keep arriving while the ledger is being killed.
@@ -100,7 +100,9 @@ export async function crashRun(dedup: boolean, prefix: string) {
       (t) => Number(t.n) > before || child.exitCode !== null,
       60_000,
     );
-    await new Promise((r) => setTimeout(r, Math.random() * 1_000));
+    // Every other kill lands inside the stored-but-uncommitted window (the commit delay is 1 s and
+    // the insert was seen at most one poll ago); the rest at any moment of the next three seconds.
+    await new Promise((r) => setTimeout(r, Math.random() * (k % 2 === 0 ? 400 : 3_000)));
     await kill(child, 'SIGKILL');
   }
   await producing;

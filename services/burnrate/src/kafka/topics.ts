@@ -52,9 +52,16 @@ export async function ensureTopics(
         waitForLeaders: true,
       });
     } catch (error) {
-      // Roles starting together race to create the topics; losing that race is fine.
-      const now = new Set(await admin.listTopics());
-      if (!wanted.every((t) => now.has(t.topic))) throw error;
+      // Roles starting together race to create the topics, and a broker that has just started can
+      // answer "does not host this topic-partition" while leaders are elected: wait for the topics.
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const now = new Set(await admin.listTopics());
+        if (wanted.every((t) => now.has(t.topic))) break;
+        if (Date.now() > deadline) throw error;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      await admin.fetchTopicMetadata({ topics: wanted.map((t) => t.topic) });
     }
   } finally {
     await admin.disconnect();

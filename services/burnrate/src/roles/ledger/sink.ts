@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { BurnrateError } from '@burnrate/core';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { classifyClickHouseError } from '../../clickhouse/errors.js';
@@ -12,7 +13,9 @@ export interface SinkRow {
  * Inserts JSONCompactEachRow lines as one INSERT. The data travels inline after the FORMAT clause, which
  * a ClickHouse server and chDB both accept. A string `token` makes a retried insert of the same rows a
  * no-op (insert_deduplication_token + the table's non_replicated_deduplication_window); `false`
- * turns ClickHouse's block deduplication off entirely (the negative-control tests only).
+ * defeats ClickHouse's block deduplication entirely with a never-repeating token (the negative-
+ * control tests only: `insert_deduplicate = 0` is not honoured by chDB 26, which still drops an
+ * identical block by its hash).
  */
 export async function insertRows(
   clickhouse: ClickHouseClient,
@@ -31,7 +34,7 @@ export async function insertRows(
       token === undefined
         ? ''
         : token === false
-          ? ' SETTINGS insert_deduplicate = 0'
+          ? ` SETTINGS insert_deduplication_token = '${randomUUID()}'`
           : ` SETTINGS insert_deduplication_token = ${quote(token)}`;
     await clickhouse.command({
       query: `INSERT INTO ${table} (${columns.join(', ')})${settings} FORMAT JSONCompactEachRow\n${body}`,

@@ -16,6 +16,7 @@ import { EventDeduper } from '../services/burnrate/src/roles/enricher/dedup.js';
 import { createEnricher } from '../services/burnrate/src/roles/enricher/enricher.js';
 import { createReferenceData } from '../services/burnrate/src/roles/enricher/reference-data.js';
 import { createLedger } from '../services/burnrate/src/roles/ledger/ledger.js';
+import { benchEvent } from './bench-events.js';
 
 const N = Number(process.argv[2] ?? 200_000);
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -23,41 +24,6 @@ const logger = pino({ level: process.env.LOG_LEVEL ?? 'warn' });
 const kafka = createKafka({ brokers, clientId: 'bench', logger });
 const prefix = `bench${Date.now()}.`;
 const topics = topicNames(prefix);
-const models = ['gpt-4o-mini', 'gpt-4.1', 'o4-mini'];
-
-function event(i: number): UsageEvent {
-  return {
-    event_id: newEventId(),
-    occurred_at: Date.now() - 60_000,
-    service: 'bench',
-    customer_ref: `org_${i % 500}`,
-    user_ref: `u${i % 5000}`,
-    workflow: `wf-${i % 20}`,
-    workflow_run_id: `run-${Math.floor(i / 8)}`,
-    step_id: `s${i}`,
-    parent_step_id: null,
-    step_kind: 'llm_call',
-    depth: i % 4,
-    attempt: 1,
-    feature: `f${i % 10}`,
-    provider: 'openai',
-    model: models[i % 3]!,
-    tokens: {
-      input: 1200 + (i % 900),
-      cached_input: 300,
-      cache_write: 0,
-      output: 250,
-      reasoning: i % 3 === 2 ? 120 : 0,
-    },
-    requests: 1,
-    units: { images: 0, audio_ms: 0, web_search_calls: 0 },
-    latency_ms: 800,
-    status: 'ok',
-    provider_reported_cost_nanos: null,
-    quality_score: null,
-    tags: { region: 'eu' },
-  };
-}
 
 async function produce(): Promise<void> {
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -65,7 +31,7 @@ async function produce(): Promise<void> {
   for (let i = 0; i < N; i += 5_000) {
     const messages = [];
     for (let j = i; j < Math.min(N, i + 5_000); j++)
-      messages.push({ key: `org_${j % 500}`, value: encodeUsageEvent(event(j)) });
+      messages.push({ key: `org_${j % 500}`, value: encodeUsageEvent(benchEvent(j)) });
     await producer.send({ topic: topics.events, acks: -1, messages });
   }
   await producer.disconnect();

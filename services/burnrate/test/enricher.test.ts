@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { encodeUsageEvent, newEventId, type UsageEvent } from '@burnrate/core';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { makeUsageEvent } from '../../core/test/fixtures/usage-events.js';
 import { DEAD_LETTER_COLUMNS, expandRow, FACT_COLUMNS } from '../src/facts/columns.js';
 import { unpackRows } from '../src/kafka/pack-rows.js';
 import type { TopicNames } from '../src/kafka/topics.js';
@@ -15,33 +16,17 @@ const kafka = testKafka();
 const redis = new Redis(inject('redisUrl'));
 let topics: TopicNames;
 
-export function usageEvent(overrides: Partial<UsageEvent> = {}): UsageEvent {
-  return {
+/** The shared event fixture, made current (the enricher refuses events past its late horizon). */
+function usageEvent(overrides: Partial<UsageEvent> = {}): UsageEvent {
+  return makeUsageEvent({
     event_id: newEventId(),
     occurred_at: Date.now() - 1_000,
-    service: 'checkout',
     customer_ref: 'org_acme',
-    user_ref: null,
-    workflow: 'support-chat',
-    workflow_run_id: 'run-1',
-    step_id: 's1',
-    parent_step_id: null,
-    step_kind: 'llm_call',
-    depth: 0,
-    attempt: 1,
-    feature: 'chat',
-    provider: 'openai',
     model: 'gpt-4o-mini',
     tokens: { input: 1_000_000, cached_input: 0, cache_write: 0, output: 1_000_000, reasoning: 0 },
-    requests: 1,
     units: { images: 0, audio_ms: 0, web_search_calls: 0 },
-    latency_ms: 100,
-    status: 'ok',
-    provider_reported_cost_nanos: null,
-    quality_score: null,
-    tags: {},
     ...overrides,
-  };
+  });
 }
 
 async function readAll(

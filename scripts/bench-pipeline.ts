@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeUsageEvent, newEventId, type UsageEvent } from '@burnrate/core';
+import { encodeUsageEvent } from '@burnrate/core';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { createClickHouseClient } from '../services/burnrate/src/clickhouse/client.js';

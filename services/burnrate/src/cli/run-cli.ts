@@ -1,4 +1,5 @@
 import { loadConfig } from '../config/load.js';
+import { classifyKafkaError } from '../kafka/errors.js';
 import { createApp } from '../runtime/app.js';
 import { createLifecycle } from '../runtime/lifecycle.js';
 import { createLogger } from '../runtime/logger.js';
@@ -18,6 +19,22 @@ commands:
 `;
 
 export async function runCli(argv: string[], host: CliHost): Promise<number> {
+  try {
+    return await dispatch(argv, host);
+  } catch (error) {
+    throw classifyKafkaError(error, brokersForMessages());
+  }
+}
+
+function brokersForMessages(): string[] {
+  try {
+    return loadConfig().KAFKA_BROKERS;
+  } catch {
+    return ['(invalid KAFKA_BROKERS)'];
+  }
+}
+
+async function dispatch(argv: string[], host: CliHost): Promise<number> {
   const [command = 'run', ...rest] = argv;
   switch (command) {
     case 'run':

@@ -1,0 +1,30 @@
+import { BurnrateError } from '@burnrate/core';
+
+function chain(error: unknown): Array<{ name?: string; message?: string }> {
+  const out: Array<{ name?: string; message?: string }> = [];
+  let current = error as
+    | { name?: string; message?: string; cause?: unknown; originalError?: unknown }
+    | undefined;
+  for (let depth = 0; current && depth < 8; depth++) {
+    out.push(current);
+    current = (current.cause ?? current.originalError) as typeof current;
+  }
+  return out;
+}
+
+/**
+ * Turns a KafkaJS failure to reach the cluster into one sentence naming KAFKA_BROKERS, classified by
+ * KafkaJS's error class names (never by message text). Other errors pass through unchanged.
+ */
+export function classifyKafkaError(error: unknown, brokers: string[]): unknown {
+  const links = chain(error);
+  const connection = links.find(
+    (e) => e.name === 'KafkaJSConnectionError' || e.name === 'KafkaJSConnectionClosedError',
+  );
+  if (!connection) return error;
+  return new BurnrateError(
+    'kafka_unreachable',
+    `Kafka did not answer at ${brokers.join(',')} (KAFKA_BROKERS): ${connection.message}. Start the broker (npm run stack -- up) or fix KAFKA_BROKERS.`,
+    { retriable: true, field: 'KAFKA_BROKERS', cause: error },
+  );
+}

@@ -4,7 +4,7 @@
 //   KAFKA_BROKERS=127.0.0.1:9092 node --conditions=@burnrate/source --import tsx scripts/bench-roles.ts [events]
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeUsageEvent } from '@burnrate/core';
@@ -43,6 +43,16 @@ function role(roles: string, extra: Record<string, string> = {}): ChildProcess {
       },
     },
   );
+}
+
+/** Peak resident set size of a child process (VmHWM), in MB. */
+function peakRssMb(pid: number | undefined): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return Math.round(Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
+  } catch {
+    return -1;
+  }
 }
 
 async function main(): Promise<void> {
@@ -96,6 +106,7 @@ async function main(): Promise<void> {
     n = await count();
   }
   const seconds = (performance.now() - t0) / 1000;
+  const rss = { enricher: peakRssMb(enricher.pid), ledger: peakRssMb(owner.pid) };
   enricher.kill('SIGTERM');
   owner.kill('SIGTERM');
   await ch.close();
@@ -106,6 +117,7 @@ async function main(): Promise<void> {
     `end to end, enricher process + ledger/chDB process: ${Math.round(rate)} events/s (includes the enricher's start-up)`,
   );
   console.log(`ratio to raw consume: ${(rate / raw).toFixed(3)}`);
+  console.log(`peak RSS: enricher ${rss.enricher} MB, ledger + chDB ${rss.ledger} MB`);
 }
 
 await main();

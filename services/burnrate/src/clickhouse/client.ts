@@ -1,5 +1,5 @@
+import { createRequire } from 'node:module';
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
-import { createChdbConnection } from 'chdb/connection';
 
 /** Settings every burnrate connection uses, so 64-bit money sums never come back as lossy numbers. */
 export const CLICKHOUSE_SETTINGS = {
@@ -38,6 +38,11 @@ export function createClickHouseClient(
   // chdb types its connection against @clickhouse/client-common, which the client now bundles under
   // another path; the runtime interface is the same.
   type Connection = NonNullable<Parameters<typeof createClient>[0]>['connection'];
+  // Loaded only in embedded mode: the chDB engine costs ~150 MB of RSS the moment it is loaded, which
+  // roles talking to a ClickHouse server (or to the embedded owner over HTTP) should not pay.
+  const { createChdbConnection } = createRequire(import.meta.url)(
+    'chdb/connection',
+  ) as typeof import('chdb/connection');
   const connection = createChdbConnection({ path: target.path }) as unknown as Connection;
   return createClient({ ...common, connection });
 }

@@ -1,6 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from 'pino';
-import { createClickHouseHttpServer } from '../clickhouse/http/index.js';
+import type { createClickHouseHttpServer } from '../clickhouse/http/index.js';
 import type { Config } from '../config/load.js';
 import type { Component } from '../runtime/app.js';
 
@@ -17,7 +17,9 @@ export function createClickHouseRole(
   return {
     name: 'clickhouse-http',
     async start() {
-      server = createClickHouseHttpServer({
+      // Imported here: the HTTP server loads the chDB engine, which other roles never need.
+      const http = await import('../clickhouse/http/index.js');
+      server = http.createClickHouseHttpServer({
         client: client(),
         host: config.CLICKHOUSE_HTTP_HOST,
         port: config.CLICKHOUSE_HTTP_PORT,

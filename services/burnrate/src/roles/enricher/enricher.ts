@@ -43,7 +43,7 @@ export function createEnricher(o: EnricherOptions) {
     groupId: o.groupId,
     readUncommitted: false,
     maxWaitTimeInMs: 100,
-    maxBytesPerPartition: 4 * 1024 * 1024,
+    maxBytesPerPartition: 1024 * 1024,
     sessionTimeout: 30_000,
   });
   const producers = new Map<string, Promise<Producer>>();

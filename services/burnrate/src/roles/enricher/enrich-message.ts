@@ -25,11 +25,59 @@ export type EnrichOutcome =
       value: string;
       unpriced: boolean;
       unmapped: boolean;
-      asDuplicate(): EnrichOutcome;
     }
   | { kind: 'dead'; offset: string; reason: string; key: string | null; value: string };
 
-/** Decode → validate → timeliness → enrich one record; every failure becomes a dead letter. */
+/** A dead letter for record `m`, as a row in DEAD_LETTER_COLUMNS order. */
+export function deadLetter(
+  m: KafkaMessage,
+  topic: string,
+  partition: number,
+  reason: string,
+  field: string,
+  message: string,
+): EnrichOutcome {
+  const key = m.key?.toString('utf8') ?? null;
+  return {
+    kind: 'dead',
+    offset: m.offset,
+    reason,
+    key,
+    value: JSON.stringify([
+      Number(m.timestamp),
+      reason,
+      field,
+      message,
+      topic,
+      partition,
+      m.offset,
+      key ?? '',
+      m.value ? m.value.toString('base64') : '',
+    ]),
+  };
+}
+
+/** The dead letter for a true duplicate: an event_id already recorded from another Kafka record. */
+export function duplicateLetter(
+  m: KafkaMessage,
+  topic: string,
+  partition: number,
+  eventId: string,
+): EnrichOutcome {
+  return deadLetter(
+    m,
+    topic,
+    partition,
+    'duplicate_event_id',
+    'event_id',
+    `event_id ${eventId} was already recorded from another Kafka record; this copy is not counted.`,
+  );
+}
+
+/**
+ * Decode → validate → timeliness → enrich one record; every failure becomes a dead letter. No
+ * closures per record: this runs for every event and allocation is most of its cost.
+ */
 export function enrichMessage(
   stage: EnrichStage,
   m: KafkaMessage,
@@ -37,43 +85,30 @@ export function enrichMessage(
   partition: number,
 ): EnrichOutcome {
   const ingestedAtMs = Number(m.timestamp);
-  const dead = (reason: string, field: string, message: string): EnrichOutcome => ({
-    kind: 'dead',
-    offset: m.offset,
-    reason,
-    key: m.key?.toString('utf8') ?? null,
-    // DEAD_LETTER_COLUMNS order.
-    value: JSON.stringify([
-      ingestedAtMs,
-      reason,
-      field,
-      message,
-      topic,
-      partition,
-      m.offset,
-      m.key?.toString('utf8') ?? '',
-      m.value ? m.value.toString('base64') : '',
-    ]),
-  });
-  if (!m.value || m.value.length === 0) return dead('undecodable', '', 'The record has no value.');
+  if (!m.value || m.value.length === 0) {
+    return deadLetter(m, topic, partition, 'undecodable', '', 'The record has no value.');
+  }
   let event: UsageEvent;
   try {
     event = stage.validate(stage.decode(m.value));
   } catch (error) {
     if (!(error instanceof BurnrateError)) throw error;
     const reason = error.code === 'invalid_event' ? 'invalid_value' : error.code;
-    return dead(reason, error.field ?? '', error.message);
+    return deadLetter(m, topic, partition, reason, error.field ?? '', error.message);
   }
   const late = stage.timeliness(event, ingestedAtMs);
   if (late) {
-    return dead(
+    return deadLetter(
+      m,
+      topic,
+      partition,
       late,
       'occurred_at',
       `occurred_at ${new Date(event.occurred_at).toISOString()} is ${late === 'too_old' ? 'older than the late horizon' : 'too far in the future'} for a record ingested at ${new Date(ingestedAtMs).toISOString()}.`,
     );
   }
   const fact = stage.enrich(event, { topic, partition, offset: m.offset, ingestedAtMs });
-  const outcome: EnrichOutcome = {
+  return {
     kind: 'enriched',
     offset: m.offset,
     eventId: event.event_id,
@@ -81,12 +116,5 @@ export function enrichMessage(
     value: fact.row,
     unpriced: fact.unpriced,
     unmapped: fact.unmapped,
-    asDuplicate: () =>
-      dead(
-        'duplicate_event_id',
-        'event_id',
-        `event_id ${event.event_id} was already recorded from another Kafka record; this copy is not counted.`,
-      ),
   };
-  return outcome;
 }

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { packRows } from '../../kafka/pack-rows.js';
 import type { TopicNames } from '../../kafka/topics.js';
 import type { EventDeduper } from './dedup.js';
-import { type EnrichOutcome, type EnrichStage, enrichMessage } from './enrich-message.js';
+import { duplicateLetter, type EnrichOutcome, type EnrichStage, enrichMessage } from './enrich-message.js';
 
 export interface EnricherOptions {
   kafka: Kafka;
@@ -76,7 +76,7 @@ export function createEnricher(o: EnricherOptions) {
 
   async function process(topic: string, partition: number, messages: KafkaMessage[]): Promise<void> {
     const outcomes: EnrichOutcome[] = messages.map((m) => enrichMessage(o.stage, m, topic, partition));
-    if (o.deduper) await markDuplicates(outcomes, o.deduper, topic, partition);
+    if (o.deduper) await markDuplicates(outcomes, messages, o.deduper, topic, partition);
     const enrichedRows: Array<{ key: string; value: string }> = [];
     const deadRows: Array<{ key: string; value: string }> = [];
     for (const out of outcomes) {
@@ -178,6 +178,7 @@ function* chunksOf(messages: Message[]): Generator<Message[]> {
 
 async function markDuplicates(
   outcomes: EnrichOutcome[],
+  messages: KafkaMessage[],
   deduper: EventDeduper,
   topic: string,
   partition: number,
@@ -195,6 +196,6 @@ async function markDuplicates(
   for (const d of dups) {
     const i = idx[d]!;
     const out = outcomes[i] as Extract<EnrichOutcome, { kind: 'enriched' }>;
-    outcomes[i] = out.asDuplicate();
+    outcomes[i] = duplicateLetter(messages[i]!, topic, partition, out.eventId);
   }
 }

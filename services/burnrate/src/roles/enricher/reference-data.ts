@@ -69,13 +69,14 @@ export function createReferenceData(o: {
         enrich: (event: UsageEvent, meta) => {
           const fact = enrichEvent(event, ref, meta);
           const customer = customers.lookup(event.customer_ref, event.occurred_at);
-          const values: unknown[] = ENRICHED_EVENT_COLUMNS.map((c) => fact[c]);
-          values.push(
-            customer.plan?.currency ?? '',
-            (customer.plan?.revenue_nanos ?? 0n).toString(),
-            (customer.monthly_budget_nanos ?? 0n).toString(),
-            billingPeriodStart(event.occurred_at, customer.billing_anchor_day),
-          );
+          // FACT_COLUMNS order: the enriched columns, then the plan and billing-period columns.
+          const n = ENRICHED_EVENT_COLUMNS.length;
+          const values: unknown[] = new Array(n + 4);
+          for (let i = 0; i < n; i++) values[i] = fact[ENRICHED_EVENT_COLUMNS[i]!];
+          values[n] = customer.plan?.currency ?? '';
+          values[n + 1] = (customer.plan?.revenue_nanos ?? 0n).toString();
+          values[n + 2] = (customer.monthly_budget_nanos ?? 0n).toString();
+          values[n + 3] = billingPeriodStart(event.occurred_at, customer.billing_anchor_day);
           return {
             customerId: fact.customer_id,
             row: JSON.stringify(values),

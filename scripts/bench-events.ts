@@ -1,4 +1,6 @@
-import { newEventId, type UsageEvent } from '@burnrate/core';
+import { randomUUID } from 'node:crypto';
+import { encodeUsageEvent, newEventId, type UsageEvent } from '@burnrate/core';
+import type { Kafka } from 'kafkajs';
 
 const MODELS = ['gpt-4o-mini', 'gpt-4.1', 'o4-mini'];
 
@@ -35,4 +37,40 @@ export function benchEvent(i: number): UsageEvent {
     quality_score: null,
     tags: { region: 'eu' },
   };
+}
+
+/** Produces `n` benchmark events (Avro, keyed by customer_ref) to `topic`, acks from all replicas. */
+export async function produceBenchEvents(kafka: Kafka, topic: string, n: number): Promise<void> {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  for (let i = 0; i < n; i += 5_000) {
+    const messages = [];
+    for (let j = i; j < Math.min(n, i + 5_000); j++)
+      messages.push({ key: `org_${j % 500}`, value: encodeUsageEvent(benchEvent(j)) });
+    await producer.send({ topic, acks: -1, messages });
+  }
+  await producer.disconnect();
+}
+
+/**
+ * The baseline every pipeline benchmark reports against: a KafkaJS consumer that reads the first
+ * `n` records of `topic` and does nothing with them. Events/s from its first batch to the n-th record.
+ */
+export async function rawConsumeRate(kafka: Kafka, topic: string, n: number): Promise<number> {
+  const consumer = kafka.consumer({ groupId: `raw-${randomUUID()}`, maxBytesPerPartition: 4 * 1024 * 1024 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let seen = 0;
+  let first = 0;
+  const end = await new Promise<number>((resolve) => {
+    void consumer.run({
+      eachBatch: async ({ batch }) => {
+        if (!first) first = performance.now();
+        seen += batch.messages.length;
+        if (seen >= n) resolve(performance.now());
+      },
+    });
+  });
+  await consumer.disconnect();
+  return n / ((end - first) / 1000);
 }

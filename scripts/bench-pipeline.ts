@@ -1,11 +1,6 @@
-// Sustained throughput of enricher + ledger on the local stack, next to the raw KafkaJS consume rate
-// of the same topic measured in the same run (the machines are noisy; the ratio is what matters).
-//   KAFKA_BROKERS=127.0.0.1:9092 node --conditions=@burnrate/source --import tsx scripts/bench-pipeline.ts [events]
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeUsageEvent } from '@burnrate/core';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { createClickHouseClient } from '../services/burnrate/src/clickhouse/client.js';
@@ -16,7 +11,7 @@ import { EventDeduper } from '../services/burnrate/src/roles/enricher/dedup.js';
 import { createEnricher } from '../services/burnrate/src/roles/enricher/enricher.js';
 import { createReferenceData } from '../services/burnrate/src/roles/enricher/reference-data.js';
 import { createLedger } from '../services/burnrate/src/roles/ledger/ledger.js';
-import { benchEvent } from './bench-events.js';
+import { produceBenchEvents, rawConsumeRate } from './bench-events.js';
 
 const N = Number(process.argv[2] ?? 200_000);
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -25,45 +20,11 @@ const kafka = createKafka({ brokers, clientId: 'bench', logger });
 const prefix = `bench${Date.now()}.`;
 const topics = topicNames(prefix);
 
-async function produce(): Promise<void> {
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-  for (let i = 0; i < N; i += 5_000) {
-    const messages = [];
-    for (let j = i; j < Math.min(N, i + 5_000); j++)
-      messages.push({ key: `org_${j % 500}`, value: encodeUsageEvent(benchEvent(j)) });
-    await producer.send({ topic: topics.events, acks: -1, messages });
-  }
-  await producer.disconnect();
-}
-
-async function rawConsumeRate(): Promise<number> {
-  const consumer = kafka.consumer({ groupId: `raw-${randomUUID()}`, maxBytesPerPartition: 4 * 1024 * 1024 });
-  await consumer.connect();
-  await consumer.subscribe({ topic: topics.events, fromBeginning: true });
-  let seen = 0;
-  let started = 0;
-  const done = new Promise<number>((resolve) => {
-    void consumer.run({
-      eachBatch: async ({ batch }) => {
-        if (started === 0) started = performance.now();
-        seen += batch.messages.length;
-        if (seen >= N) resolve(performance.now());
-      },
-    });
-  });
-  const t0 = performance.now();
-  const end = await done;
-  await consumer.disconnect();
-  void t0;
-  return N / ((end - started) / 1000);
-}
-
 async function main(): Promise<void> {
   await ensureTopics(kafka, topics, { partitions: 4, replicationFactor: 1 });
   console.log(`producing ${N} events to ${topics.events}…`);
-  await produce();
-  const raw = await rawConsumeRate();
+  await produceBenchEvents(kafka, topics.events, N);
+  const raw = await rawConsumeRate(kafka, topics.events, N);
   console.log(`baseline raw kafkajs consume: ${Math.round(raw)} events/s`);
 
   const ch = createClickHouseClient({ kind: 'embedded', path: mkdtempSync(join(tmpdir(), 'bench-chdb-')) });

@@ -3,16 +3,14 @@
 // Baseline in the same run: the raw KafkaJS consume rate of the same topic.
 //   KAFKA_BROKERS=127.0.0.1:9092 node --conditions=@burnrate/source --import tsx scripts/bench-roles.ts [events]
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeUsageEvent } from '@burnrate/core';
 import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { pino } from 'pino';
 import { createKafka } from '../services/burnrate/src/kafka/client.js';
 import { ensureTopics, topicNames } from '../services/burnrate/src/kafka/topics.js';
-import { benchEvent } from './bench-events.js';
+import { produceBenchEvents, rawConsumeRate } from './bench-events.js';
 
 const N = Number(process.argv[2] ?? 200_000);
 const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
@@ -57,32 +55,8 @@ function peakRssMb(pid: number | undefined): number {
 
 async function main(): Promise<void> {
   await ensureTopics(kafka, topics, { partitions: 4, replicationFactor: 1 });
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-  for (let i = 0; i < N; i += 5_000) {
-    const messages = [];
-    for (let j = i; j < Math.min(N, i + 5_000); j++)
-      messages.push({ key: `org_${j % 500}`, value: encodeUsageEvent(benchEvent(j)) });
-    await producer.send({ topic: topics.events, acks: -1, messages });
-  }
-  await producer.disconnect();
-
-  const consumer = kafka.consumer({ groupId: `raw-${randomUUID()}`, maxBytesPerPartition: 4 * 1024 * 1024 });
-  await consumer.connect();
-  await consumer.subscribe({ topic: topics.events, fromBeginning: true });
-  let seen = 0;
-  let first = 0;
-  const rawEnd = await new Promise<number>((resolve) => {
-    void consumer.run({
-      eachBatch: async ({ batch }) => {
-        if (!first) first = performance.now();
-        seen += batch.messages.length;
-        if (seen >= N) resolve(performance.now());
-      },
-    });
-  });
-  await consumer.disconnect();
-  const raw = N / ((rawEnd - first) / 1000);
+  await produceBenchEvents(kafka, topics.events, N);
+  const raw = await rawConsumeRate(kafka, topics.events, N);
 
   const owner = role('clickhouse,ledger', { BURNRATE_DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-roles-')) });
   const ch = createClient({ url: `http://127.0.0.1:${port}`, log: { level: ClickHouseLogLevel.OFF } });

@@ -3,7 +3,7 @@
 // Baseline in the same run: the raw KafkaJS consume rate of the same topic.
 //   KAFKA_BROKERS=127.0.0.1:9092 node --conditions=@burnrate/source --import tsx scripts/bench-roles.ts [events]
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
@@ -11,6 +11,7 @@ import { pino } from 'pino';
 import { createKafka } from '../services/burnrate/src/kafka/client.js';
 import { ensureTopics, topicNames } from '../services/burnrate/src/kafka/topics.js';
 import { produceBenchEvents, rawConsumeRate } from './bench-events.js';
+import { cpuSeconds, findPid, peakRssMb } from './proc-stats.js';
 
 const N = Number(process.argv[2] ?? 200_000);
 const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
@@ -26,7 +27,16 @@ const port = 18_123 + Math.floor(Math.random() * 1000);
 function role(roles: string, extra: Record<string, string> = {}): ChildProcess {
   return spawn(
     process.execPath,
-    ['--conditions=@burnrate/source', '--import', 'tsx', 'services/burnrate/src/main.ts', 'run'],
+    [
+      ...(process.env.BENCH_PROFILE_DIR
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
+        : []),
+      '--conditions=@burnrate/source',
+      '--import',
+      'tsx',
+      'services/burnrate/src/main.ts',
+      'run',
+    ],
     {
       stdio: ['ignore', 'ignore', 'inherit'],
       env: {
@@ -41,16 +51,6 @@ function role(roles: string, extra: Record<string, string> = {}): ChildProcess {
       },
     },
   );
-}
-
-/** Peak resident set size of a child process (VmHWM), in MB. */
-function peakRssMb(pid: number | undefined): number {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    return Math.round(Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
-  } catch {
-    return -1;
-  }
 }
 
 async function main(): Promise<void> {
@@ -72,6 +72,10 @@ async function main(): Promise<void> {
     }
   };
   while ((await count()) < 0) await new Promise((r) => setTimeout(r, 200));
+  const ownerCpuAtStart = cpuSeconds(owner.pid);
+  const broker = findPid('kafka.Kafka');
+  const redis = findPid('redis-server');
+  const cpuBefore = { broker: cpuSeconds(broker), redis: cpuSeconds(redis) };
   const t0 = performance.now();
   const enricher = role('enricher');
   // The enricher's own progress: its group's committed offsets (committed in its transactions).
@@ -85,15 +89,25 @@ async function main(): Promise<void> {
     return offsets[0]!.partitions.reduce((s, p) => s + Math.max(0, Number(p.offset)), 0);
   };
   let enricherDone = 0;
+  let firstRow = 0;
+  let firstCount = 0;
   let n = await count();
   while (n < N) {
     await new Promise((r) => setTimeout(r, 200));
     n = await count();
+    if (!firstRow && n > 0) [firstRow, firstCount] = [performance.now(), n];
     if (!enricherDone && (await enrichedUpTo()) >= N) enricherDone = performance.now();
   }
   await admin.disconnect();
-  const seconds = (performance.now() - t0) / 1000;
+  const end = performance.now();
+  const seconds = (end - t0) / 1000;
   const rss = { enricher: peakRssMb(enricher.pid), ledger: peakRssMb(owner.pid) };
+  const cpu = {
+    enricher: cpuSeconds(enricher.pid),
+    'ledger+chDB': cpuSeconds(owner.pid) - ownerCpuAtStart,
+    broker: cpuSeconds(broker) - cpuBefore.broker,
+    redis: cpuSeconds(redis) - cpuBefore.redis,
+  };
   enricher.kill('SIGTERM');
   owner.kill('SIGTERM');
   await Promise.all([enricher, owner].map((c) => new Promise((r) => c.once('exit', r))));
@@ -105,6 +119,12 @@ async function main(): Promise<void> {
     `end to end, enricher process + ledger/chDB process: ${Math.round(rate)} events/s (includes the enricher's start-up)`,
   );
   console.log(`ratio to raw consume: ${(rate / raw).toFixed(3)}`);
+  const sustained = (N - firstCount) / ((end - firstRow) / 1000);
+  console.log(
+    `sustained (first fact row to last): ${Math.round(sustained)} events/s, ratio ${(sustained / raw).toFixed(3)}`,
+  );
+  const perEvent = Object.entries(cpu).map(([k, s]) => `${k} ${((s * 1e6) / N).toFixed(1)}`);
+  console.log(`CPU µs per event: ${perEvent.join(', ')}`);
   if (enricherDone)
     console.log(
       `enricher alone (all offsets committed): ${Math.round(N / ((enricherDone - t0) / 1000))} events/s`,

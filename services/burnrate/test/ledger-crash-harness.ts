@@ -85,16 +85,18 @@ export async function crashRun(dedup: boolean, prefix: string) {
     LEDGER_COMMIT_DELAY_MS: '1000',
     LEDGER_SESSION_TIMEOUT_MS: '6000',
   };
-  // Events keep arriving while the ledger is being killed.
-  const producing = (async () => {
-    for (let i = 0; i < EVENTS; i += 10_000)
-      await produceRows(kafka, topics.enriched, rows.slice(i, i + 10_000));
-  })();
+  // Events keep arriving while the ledger is being killed: each incarnation gets a fresh slice
+  // while it starts, so every kill lands in a ledger that is busy storing (a ledger that has caught
+  // up with everything produced would be killed idle, which proves nothing).
+  const slice = Math.ceil(EVENTS / (KILLS + 1));
+  const produceSlice = (k: number) =>
+    produceRows(kafka, topics.enriched, rows.slice(k * slice, (k + 1) * slice));
   for (let k = 0; k < KILLS; k++) {
     const { child } = spawnBurnrate(env);
+    const before = Number((await totals('usage_events')).n);
+    await produceSlice(k);
     // Kill at a random moment after this ledger has stored something: a kill before it owns
     // partitions (group join waits for the previous, dead member's session to expire) proves nothing.
-    const before = Number((await totals('usage_events')).n);
     await pollUntil(
       () => totals('usage_events'),
       (t) => Number(t.n) > before || child.exitCode !== null,
@@ -105,7 +107,7 @@ export async function crashRun(dedup: boolean, prefix: string) {
     await new Promise((r) => setTimeout(r, Math.random() * (k % 2 === 0 ? 400 : 3_000)));
     await kill(child, 'SIGKILL');
   }
-  await producing;
+  await produceSlice(KILLS);
   const final = spawnBurnrate(env);
   const facts = await pollUntil(
     () => totals('usage_events'),

@@ -11,6 +11,8 @@ afterAll(() => ch.client.close());
 
 const columns = [...FACT_COLUMNS, ...KAFKA_POSITION_COLUMNS];
 const row = (i: number, extra: Record<string, unknown> = {}) => ({
+  topic: 'sink',
+  partition: 0,
   offset: BigInt(i),
   json: compactRow(columns, {
     ...enrichedRow(i),

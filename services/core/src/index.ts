@@ -13,6 +13,7 @@ export {
 export * from './contract/schema-registry.js';
 export * from './contract/usage-event.js';
 export * from './contract/validate.js';
+export * from './customers/billing-period.js';
 export * from './customers/import.js';
 export * from './customers/kafka.js';
 export * from './customers/record.js';

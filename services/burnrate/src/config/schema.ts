@@ -67,6 +67,11 @@ export const configSchema = z.object({
   /** How long a dead ledger keeps its partitions before the group moves them (broker minimum 6000). */
   LEDGER_SESSION_TIMEOUT_MS: int(6_000, 300_000).default(30_000),
   LEDGER_MAX_BATCH_BYTES: int(1024).default(8 * 1024 * 1024),
+  /**
+   * The broker holds a fetch until this many bytes are ready (or LEDGER_FETCH_WAIT_MS passes): every
+   * INSERT costs ClickHouse a fixed part-write and merge overhead, so few large inserts beat many small.
+   */
+  LEDGER_MIN_BATCH_BYTES: int(1).default(4 * 1024 * 1024),
   /** Testing only: `false` turns off the replay guard and insert dedup (the negative control). */
   LEDGER_DEDUP: bool.default(true),
   /** Testing only: a pause between a stored batch and its offset commit, widening the crash window. */

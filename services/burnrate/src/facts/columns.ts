@@ -5,13 +5,7 @@ import { ENRICHED_EVENT_COLUMNS } from '@burnrate/core';
  * (ClickHouse JSONCompactEachRow) in exactly this order: about half the bytes of keyed JSON objects,
  * for Kafka and for ClickHouse's parser alike. The ledger appends the KAFKA_POSITION_COLUMNS.
  */
-export const FACT_COLUMNS = [
-  ...ENRICHED_EVENT_COLUMNS,
-  'plan_currency',
-  'plan_revenue_nanos',
-  'monthly_budget_nanos',
-  'billing_period_start',
-] as const;
+export const FACT_COLUMNS = ENRICHED_EVENT_COLUMNS;
 
 export const DEAD_LETTER_COLUMNS = [
   'received_at',

@@ -95,6 +95,7 @@ export function createApp(
           groupId: `${config.BURNRATE_TOPIC_PREFIX}burnrate-ledger`,
           fetchWaitMs: config.LEDGER_FETCH_WAIT_MS,
           maxBatchBytes: config.LEDGER_MAX_BATCH_BYTES,
+          minBatchBytes: config.LEDGER_MIN_BATCH_BYTES,
           dedup: config.LEDGER_DEDUP,
           commitDelayMs: config.LEDGER_COMMIT_DELAY_MS,
           sessionTimeoutMs: config.LEDGER_SESSION_TIMEOUT_MS,

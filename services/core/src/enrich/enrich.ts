@@ -1,4 +1,5 @@
 import type { UsageEvent } from '../contract/usage-event.js';
+import { billingPeriodStart } from '../customers/billing-period.js';
 import type { CustomerDirectory } from '../customers/table.js';
 import { ValidationError } from '../errors.js';
 import type { PriceCatalog } from '../pricing/catalog.js';
@@ -133,5 +134,9 @@ export function enrichEvent(event: UsageEvent, ref: ReferenceData, meta: SourceM
     source_topic: meta.topic,
     source_partition: meta.partition,
     source_offset: meta.offset,
+    plan_currency: customer.plan?.currency ?? '',
+    plan_revenue_nanos: (customer.plan?.revenue_nanos ?? 0n).toString(),
+    monthly_budget_nanos: (customer.monthly_budget_nanos ?? 0n).toString(),
+    billing_period_start: billingPeriodStart(event.occurred_at, customer.billing_anchor_day),
   };
 }

@@ -4,6 +4,7 @@ import { type Decimal, parseDecimal, pow10 } from '../money/decimal.js';
 import { NANOS_PER_USD, toSafeNanos } from '../money/nanos.js';
 import { divRoundHalfEven } from '../money/rounding.js';
 import { type CompiledFee, type CompiledTokenRates, compileSchedule } from './compile.js';
+import { costInSafeIntegers } from './cost-fast.js';
 import type { PriceSchedule } from './types.js';
 
 /** The parts of a usage event that cost money. */
@@ -70,6 +71,10 @@ export function computeCost(
   options: CostOptions = {},
 ): CostBreakdown {
   const plan = compileSchedule(schedule);
+  if (options.discount === undefined) {
+    const fast = costInSafeIntegers(usage, plan);
+    if (fast) return fast;
+  }
   const { tokens, units } = usage;
   const input = count(tokens.input, 'tokens.input');
   const cachedInput = count(tokens.cached_input, 'tokens.cached_input');

@@ -2,6 +2,7 @@ import {
   checkEventTimeliness,
   ENRICHED_EVENT_COLUMNS,
   enrichEvent,
+  enrichedEventValues,
   PriceOverrides,
   type UsageEvent,
   ValidationError,
@@ -65,6 +66,14 @@ describe('enrichEvent', () => {
   it('emits exactly the exported columns, in order', () => {
     const row = enrichEvent(makeUsageEvent(), ref, meta);
     expect(Object.keys(row)).toEqual([...ENRICHED_EVENT_COLUMNS]);
+  });
+
+  it('lists its values in column order (enrichedEventValues)', () => {
+    const row = enrichEvent(makeUsageEvent({ tags: { a: 'b' } }), ref, meta);
+    // Distinct values per column, so a swapped pair of columns cannot go unnoticed.
+    const marked = Object.fromEntries(ENRICHED_EVENT_COLUMNS.map((c, i) => [c, `v${i}`])) as never;
+    expect(enrichedEventValues(marked)).toEqual(ENRICHED_EVENT_COLUMNS.map((_, i) => `v${i}`));
+    expect(enrichedEventValues(row)).toEqual(ENRICHED_EVENT_COLUMNS.map((c) => row[c]));
   });
 
   it('is deterministic and leaves its inputs untouched', () => {

@@ -6,8 +6,8 @@ import {
   checkEventTimeliness,
   decodeCustomerMessage,
   decodeUsageEvent,
-  ENRICHED_EVENT_COLUMNS,
   enrichEvent,
+  enrichedEventValues,
   loadBundledCatalog,
   PriceOverrides,
   parseCatalog,
@@ -16,7 +16,6 @@ import {
 } from '@burnrate/core';
 import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
-import { billingPeriodStart } from './billing-period.js';
 import { createCompactedFeed } from './compacted-feed.js';
 import type { EnrichStage } from './enrich-message.js';
 
@@ -68,18 +67,9 @@ export function createReferenceData(o: {
         timeliness: (event, ingestedAtMs) => checkEventTimeliness(event, ingestedAtMs, limits),
         enrich: (event: UsageEvent, meta) => {
           const fact = enrichEvent(event, ref, meta);
-          const customer = customers.lookup(event.customer_ref, event.occurred_at);
-          // FACT_COLUMNS order: the enriched columns, then the plan and billing-period columns.
-          const n = ENRICHED_EVENT_COLUMNS.length;
-          const values: unknown[] = new Array(n + 4);
-          for (let i = 0; i < n; i++) values[i] = fact[ENRICHED_EVENT_COLUMNS[i]!];
-          values[n] = customer.plan?.currency ?? '';
-          values[n + 1] = (customer.plan?.revenue_nanos ?? 0n).toString();
-          values[n + 2] = (customer.monthly_budget_nanos ?? 0n).toString();
-          values[n + 3] = billingPeriodStart(event.occurred_at, customer.billing_anchor_day);
           return {
             customerId: fact.customer_id,
-            row: JSON.stringify(values),
+            row: JSON.stringify(enrichedEventValues(fact)),
             unpriced: fact.unpriced === 1,
             unmapped: fact.unmapped === 1,
           };

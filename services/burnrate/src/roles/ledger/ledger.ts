@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { isRetriable } from '@burnrate/core';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { EachBatchPayload, Kafka } from 'kafkajs';
@@ -6,6 +7,7 @@ import { DEAD_LETTER_COLUMNS, FACT_COLUMNS, KAFKA_POSITION_COLUMNS } from '../..
 import { unpackRows } from '../../kafka/pack-rows.js';
 import type { TopicNames } from '../../kafka/topics.js';
 import { backoffMs, sleep, ThrottledLog } from '../../runtime/retry.js';
+import { InsertGroups } from './insert-group.js';
 import { ReplayGuard } from './replay-guard.js';
 import { insertOrIsolate, insertRows, type SinkRow } from './sink.js';
 
@@ -21,6 +23,8 @@ export interface LedgerOptions {
   sessionTimeoutMs?: number;
   /** Upper bound of one fetch per partition, so one insert stays a bounded size. */
   maxBatchBytes: number;
+  /** The broker holds a fetch until this many bytes are ready or fetchWaitMs passes (default 64 KiB). */
+  minBatchBytes?: number;
   /** Off only for the negative-control test: no replay guard and no insert deduplication token. */
   dedup: boolean;
   /**
@@ -52,7 +56,7 @@ export function createLedger(o: LedgerOptions) {
     groupId: o.groupId,
     readUncommitted: false,
     maxWaitTimeInMs: o.fetchWaitMs,
-    minBytes: 64 * 1024,
+    minBytes: o.minBatchBytes ?? 64 * 1024,
     maxBytesPerPartition: o.maxBatchBytes,
     maxBytes: o.maxBatchBytes * 4,
     sessionTimeout: o.sessionTimeoutMs ?? 30_000,
@@ -73,6 +77,113 @@ export function createLedger(o: LedgerOptions) {
   const stats: LedgerStats = { rowsWritten: 0, rowsSkippedAsReplay: 0, rowsRejected: 0, batches: 0 };
   let running = false;
 
+  /** One partition batch waiting in an insert group. */
+  interface Part {
+    batch: EachBatchPayload['batch'];
+    heartbeat: () => Promise<void>;
+    isCurrent: () => boolean;
+  }
+
+  /**
+   * Stores the batches of one group with ONE insert, retrying while ClickHouse is unavailable: the
+   * callers wait inside eachBatch meanwhile, so KafkaJS fetches nothing more and nothing is
+   * committed (backpressure). Returns false if the group was abandoned (stopping, or rebalanced).
+   */
+  async function store(
+    table: { table: string; columns: readonly string[] },
+    parts: Part[],
+  ): Promise<boolean> {
+    const name = table.table.split('.')[1]!;
+    for (let attempt = 0; ; attempt++) {
+      if (!parts.every((p) => p.isCurrent())) return false;
+      try {
+        const rows: SinkRow[] = [];
+        const seen: Array<Set<bigint> | undefined> = [];
+        let skipped = 0;
+        for (const { batch } of parts) {
+          const first = BigInt(batch.firstOffset() ?? batch.lastOffset());
+          const present = o.dedup
+            ? await guard.present(name, batch.topic, batch.partition, first)
+            : undefined;
+          seen.push(present);
+          skipped += collectRows(batch, present, rows);
+        }
+        // A rebalance in progress makes heartbeat() throw: do not write for partitions we may be losing.
+        await parts[0]!.heartbeat();
+        const rejected = await insertOrIsolate(o.clickhouse, table.table, table.columns, rows, tokenFor);
+        if (rejected.length > 0) await deadLetterRejected(rejected);
+        parts.forEach((part, i) => {
+          for (const m of part.batch.messages) seen[i]?.add(BigInt(m.offset));
+        });
+        stats.rowsSkippedAsReplay += skipped;
+        stats.rowsWritten += rows.length - rejected.length;
+        stats.rowsRejected += rejected.length;
+        stats.batches++;
+        outage.recovered('ClickHouse is reachable again; the ledger resumed');
+        return true;
+      } catch (error) {
+        if (!isRetriable(error)) throw error;
+        outage.warn(
+          { err: error, partitions: parts.map((p) => `${p.batch.topic}/${p.batch.partition}`) },
+          'ClickHouse is unavailable; the ledger holds its batch and retries (nothing is committed)',
+        );
+        await sleep(backoffMs(attempt, 200, 5_000));
+        await parts[0]!.heartbeat();
+      }
+    }
+  }
+
+  /** Adds the rows of a batch, minus records already stored (a replay); returns how many were skipped. */
+  function collectRows(batch: EachBatchPayload['batch'], present: Set<bigint> | undefined, into: SinkRow[]) {
+    let skipped = 0;
+    for (const m of batch.messages) {
+      const offset = BigInt(m.offset);
+      if (present?.has(offset)) {
+        skipped += m.value ? unpackRows(m.value).length : 0;
+        continue;
+      }
+      if (!m.value) continue;
+      const position = `,${JSON.stringify(batch.topic)},${batch.partition},${m.offset}]`;
+      for (const line of unpackRows(m.value)) {
+        into.push({
+          topic: batch.topic,
+          partition: batch.partition,
+          offset,
+          json: withPosition(line, position),
+        });
+      }
+    }
+    return skipped;
+  }
+
+  /**
+   * The deduplication token of an insert: a digest of the exact Kafka positions of its rows, so a
+   * retried insert of the same rows is dropped by ClickHouse. With dedup off (negative control)
+   * even ClickHouse's hash-based block deduplication is defeated.
+   */
+  function tokenFor(rows: SinkRow[]): string | false | undefined {
+    if (!o.dedup) return false;
+    if (rows.length === 0) return undefined;
+    const hash = createHash('sha256');
+    let runStart = 0;
+    for (let i = 1; i <= rows.length; i++) {
+      const a = rows[i - 1]!;
+      const b = rows[i];
+      if (b && b.topic === a.topic && b.partition === a.partition) continue;
+      const first = rows[runStart]!;
+      hash.update(`${first.topic}/${first.partition}/${first.offset}-${a.offset}/${i - runStart};`);
+      runStart = i;
+    }
+    return hash.digest('hex');
+  }
+
+  const groups = new Map(
+    Object.entries(tables).map(([topic, table]) => [
+      topic,
+      new InsertGroups<Part, boolean>((parts) => store(table, parts)),
+    ]),
+  );
+
   async function handleBatch({
     batch,
     heartbeat,
@@ -80,93 +191,44 @@ export function createLedger(o: LedgerOptions) {
     isStale,
     resolveOffset,
   }: EachBatchPayload): Promise<void> {
-    const { table, columns } = tables[batch.topic]!;
-    const first = BigInt(batch.firstOffset() ?? batch.lastOffset());
-    for (let attempt = 0; ; attempt++) {
-      if (!isRunning() || isStale()) return;
-      try {
-        const present = o.dedup
-          ? await guard.present(table.split('.')[1]!, batch.topic, batch.partition, first)
-          : undefined;
-        const rows: SinkRow[] = [];
-        for (const m of batch.messages) {
-          const offset = BigInt(m.offset);
-          if (present?.has(offset)) {
-            stats.rowsSkippedAsReplay += m.value ? unpackRows(m.value).length : 0;
-            continue;
-          }
-          if (!m.value) continue;
-          const position = `,${JSON.stringify(batch.topic)},${batch.partition},${m.offset}]`;
-          for (const line of unpackRows(m.value)) rows.push({ offset, json: withPosition(line, position) });
-        }
-        // With dedup off (negative control) even ClickHouse's hash-based block deduplication is off.
-        const tokenFor = (rs: SinkRow[]) =>
-          !o.dedup
-            ? false
-            : rs.length > 0
-              ? `${batch.topic}/${batch.partition}/${rs[0]!.offset}-${rs.at(-1)!.offset}/${rs.length}`
-              : undefined;
-        // A rebalance in progress makes heartbeat() throw: do not write for a partition we may be losing.
-        await heartbeat();
-        const rejected = await insertOrIsolate(o.clickhouse, table, columns, rows, tokenFor);
-        if (rejected.length > 0) await deadLetterRejected(rejected, batch.topic, batch.partition);
-        for (const r of rows) present?.add(r.offset);
-        stats.rowsWritten += rows.length - rejected.length;
-        stats.rowsRejected += rejected.length;
-        stats.batches++;
-        outage.recovered('ClickHouse is reachable again; the ledger resumed');
-        break;
-      } catch (error) {
-        if (!isRetriable(error)) throw error;
-        outage.warn(
-          { err: error, topic: batch.topic, partition: batch.partition },
-          'ClickHouse is unavailable; the ledger holds its batch and retries (nothing is committed)',
-        );
-        await sleep(backoffMs(attempt, 200, 5_000));
-        await heartbeat();
-      }
-    }
+    if (!isRunning() || isStale()) return;
+    const stored = await groups
+      .get(batch.topic)!
+      .join({ batch, heartbeat, isCurrent: () => isRunning() && !isStale() });
+    if (!stored) return;
     if (o.commitDelayMs) await sleep(o.commitDelayMs);
     const next = (BigInt(batch.lastOffset()) + 1n).toString();
     await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
     resolveOffset(batch.lastOffset());
   }
 
-  async function deadLetterRejected(
-    rejected: Awaited<ReturnType<typeof insertOrIsolate>>,
-    topic: string,
-    partition: number,
-  ) {
+  async function deadLetterRejected(rejected: Awaited<ReturnType<typeof insertOrIsolate>>) {
     log.error(
-      { count: rejected.length, topic, partition, reason: rejected[0]!.error.message },
+      { count: rejected.length, first: rejected[0]!.row, reason: rejected[0]!.error.message },
       'ClickHouse rejected rows; they go to dead_letters',
     );
     // DEAD_LETTER_COLUMNS order, then the position columns.
     const rows: SinkRow[] = rejected.map(({ row, error }) => ({
+      topic: `${row.topic}#rejected`,
+      partition: row.partition,
       offset: row.offset,
       json: JSON.stringify([
         Date.now(),
         'sink_rejected',
         '',
         error.message.slice(0, 2000),
-        topic,
-        partition,
+        row.topic,
+        row.partition,
         row.offset.toString(),
         '',
         Buffer.from(row.json).toString('base64'),
-        `${topic}#rejected`,
-        partition,
+        `${row.topic}#rejected`,
+        row.partition,
         row.offset.toString(),
       ]),
     }));
     const dlq = tables[o.topics.dlq]!;
-    await insertRows(
-      o.clickhouse,
-      dlq.table,
-      dlq.columns,
-      rows,
-      `rejected/${topic}/${partition}/${rows[0]!.offset}`,
-    );
+    await insertRows(o.clickhouse, dlq.table, dlq.columns, rows, tokenFor(rows));
   }
 
   return {
@@ -178,7 +240,8 @@ export function createLedger(o: LedgerOptions) {
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: 1,
+        // Every partition of a fetch in its own eachBatch call at once, so InsertGroups can join them.
+        partitionsConsumedConcurrently: PARTITIONS_AT_ONCE,
         eachBatch: handleBatch,
       });
       running = true;
@@ -192,6 +255,9 @@ export function createLedger(o: LedgerOptions) {
     },
   };
 }
+
+/** Partitions one ledger handles at the same time; more than it owns costs nothing. */
+const PARTITIONS_AT_ONCE = 64;
 
 /** Appends the consumed position (`,"topic",partition,offset]`) to a JSON array row without parsing it. */
 function withPosition(row: string, position: string): string {

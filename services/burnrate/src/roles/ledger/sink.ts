@@ -4,6 +4,9 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { classifyClickHouseError } from '../../clickhouse/errors.js';
 
 export interface SinkRow {
+  /** Where the row was consumed from (the ledger's own position, also in the row's last columns). */
+  topic: string;
+  partition: number;
   offset: bigint;
   /** One JSONCompactEachRow line (no trailing newline). */
   json: string;

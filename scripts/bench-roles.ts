@@ -88,6 +88,13 @@ async function main(): Promise<void> {
     });
     return offsets[0]!.partitions.reduce((s, p) => s + Math.max(0, Number(p.offset)), 0);
   };
+  const sample = () => ({
+    enricher: cpuSeconds(enricher.pid),
+    'ledger+chDB': cpuSeconds(owner.pid),
+    broker: cpuSeconds(broker),
+    redis: cpuSeconds(redis),
+  });
+  let cpuAtFirstRow = sample();
   let enricherDone = 0;
   let firstRow = 0;
   let firstCount = 0;
@@ -95,18 +102,22 @@ async function main(): Promise<void> {
   while (n < N) {
     await new Promise((r) => setTimeout(r, 200));
     n = await count();
-    if (!firstRow && n > 0) [firstRow, firstCount] = [performance.now(), n];
+    if (!firstRow && n > 0) {
+      [firstRow, firstCount] = [performance.now(), n];
+      cpuAtFirstRow = sample();
+    }
     if (!enricherDone && (await enrichedUpTo()) >= N) enricherDone = performance.now();
   }
   await admin.disconnect();
   const end = performance.now();
   const seconds = (end - t0) / 1000;
   const rss = { enricher: peakRssMb(enricher.pid), ledger: peakRssMb(owner.pid) };
+  const cpuAtEnd = sample();
   const cpu = {
-    enricher: cpuSeconds(enricher.pid),
-    'ledger+chDB': cpuSeconds(owner.pid) - ownerCpuAtStart,
-    broker: cpuSeconds(broker) - cpuBefore.broker,
-    redis: cpuSeconds(redis) - cpuBefore.redis,
+    enricher: cpuAtEnd.enricher,
+    'ledger+chDB': cpuAtEnd['ledger+chDB'] - ownerCpuAtStart,
+    broker: cpuAtEnd.broker - cpuBefore.broker,
+    redis: cpuAtEnd.redis - cpuBefore.redis,
   };
   enricher.kill('SIGTERM');
   owner.kill('SIGTERM');
@@ -124,7 +135,12 @@ async function main(): Promise<void> {
     `sustained (first fact row to last): ${Math.round(sustained)} events/s, ratio ${(sustained / raw).toFixed(3)}`,
   );
   const perEvent = Object.entries(cpu).map(([k, s]) => `${k} ${((s * 1e6) / N).toFixed(1)}`);
-  console.log(`CPU µs per event: ${perEvent.join(', ')}`);
+  console.log(`CPU µs per event, whole run (incl. start-up): ${perEvent.join(', ')}`);
+  const steady = Object.entries(cpuAtEnd).map(
+    ([k, s]) =>
+      `${k} ${(((s - cpuAtFirstRow[k as keyof typeof cpuAtEnd]) * 1e6) / (N - firstCount)).toFixed(1)}`,
+  );
+  console.log(`CPU µs per event, sustained phase: ${steady.join(', ')}`);
   if (enricherDone)
     console.log(
       `enricher alone (all offsets committed): ${Math.round(N / ((enricherDone - t0) / 1000))} events/s`,

@@ -33,7 +33,7 @@ export class PriceCatalog {
   readonly entries: readonly PriceEntry[];
   private readonly byName = new Map<string, Indexed[]>();
   private readonly patternsByProvider = new Map<string, Indexed[]>();
-  private readonly patternMemo = new Map<string, Indexed[]>();
+  private readonly rawMemo = new Map<string, Indexed[]>();
 
   /** @throws ValidationError naming the entry and field: bad ids, windows, rates, patterns or overlaps. */
   constructor(version: string, entries: readonly PriceEntry[]) {
@@ -92,19 +92,26 @@ export class PriceCatalog {
    * @returns undefined when nothing matches — the caller books the fact as unpriced, never as $0.
    */
   lookup(provider: string, model: string, occurredAtMs: number): PriceEntry | undefined {
+    // Events repeat a handful of (provider, model) spellings: remember their candidates as sent.
+    const raw = `${provider}\u0000${model}`;
+    let candidates = this.rawMemo.get(raw);
+    if (!candidates) {
+      candidates = this.candidates(provider, model);
+      if (this.rawMemo.size >= PATTERN_MEMO_LIMIT) this.rawMemo.clear();
+      this.rawMemo.set(raw, candidates);
+    }
+    return candidates.find((item) => windowContains(item.window, occurredAtMs))?.entry;
+  }
+
+  /** Entries that may price `model` at `provider`, newest window first (time is checked by lookup). */
+  private candidates(provider: string, model: string): Indexed[] {
     const normalizedProvider = normalizeProvider(provider);
     const name = normalizeModel(model);
     const key = `${normalizedProvider}\u0000${name}`;
     const exact = this.byName.get(key);
-    if (exact) return exact.find((item) => windowContains(item.window, occurredAtMs))?.entry;
-    let candidates = this.patternMemo.get(key);
-    if (!candidates) {
-      const patterns = this.patternsByProvider.get(normalizedProvider) ?? [];
-      candidates = patterns.filter((item) => item.regex!.test(name));
-      if (this.patternMemo.size >= PATTERN_MEMO_LIMIT) this.patternMemo.clear();
-      this.patternMemo.set(key, candidates);
-    }
-    return candidates.find((item) => windowContains(item.window, occurredAtMs))?.entry;
+    if (exact) return exact;
+    const patterns = this.patternsByProvider.get(normalizedProvider) ?? [];
+    return patterns.filter((item) => item.regex!.test(name));
   }
 
   /** The price_version a fact priced by `entry` records: `<catalog version>:<entry id>`. */

@@ -1,13 +1,16 @@
-// The ledger's sink alone: fact rows (as the enricher builds them) inserted into ClickHouse (chDB by
-// default) in batches, with the real schema (facts + rollup views). CPU time covers every thread of
-// this process, so it includes the embedded engine's own threads.
-//   node --conditions=@burnrate/source --import tsx scripts/bench-sink.ts [rows] [rowsPerInsert]
+// The ledger's sink alone: fact rows, as the enricher builds them, inserted into ClickHouse (chDB) with
+// the real schema (facts + rollup views), at several insert sizes. Baseline in the same run: the same
+// rows into a Null-engine table (parsing only, nothing stored). CPU time covers every thread of this
+// process, so it includes the embedded engine's own threads.
+//   node --conditions=@burnrate/source --import tsx scripts/bench-sink.ts [rows]
 import { mkdtempSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeUsageEvent } from '@burnrate/core';
+import { type ClickHouseClient, createClient } from '@clickhouse/client';
 import { pino } from 'pino';
-import { createClickHouseClient } from '../services/burnrate/src/clickhouse/client.js';
+import { CLICKHOUSE_SETTINGS, createClickHouseClient } from '../services/burnrate/src/clickhouse/client.js';
 import { migrate } from '../services/burnrate/src/clickhouse/migrate.js';
 import { FACT_COLUMNS, KAFKA_POSITION_COLUMNS } from '../services/burnrate/src/facts/columns.js';
 import { createKafka } from '../services/burnrate/src/kafka/client.js';
@@ -15,8 +18,7 @@ import { createReferenceData } from '../services/burnrate/src/roles/enricher/ref
 import { insertRows, type SinkRow } from '../services/burnrate/src/roles/ledger/sink.js';
 import { benchEvent } from './bench-events.js';
 
-const N = Number(process.argv[2] ?? 200_000);
-const PER_INSERT = Number(process.argv[3] ?? 10_000);
+const N = Number(process.argv[2] ?? 100_000);
 const logger = pino({ level: 'warn' });
 const kafka = createKafka({ brokers: ['127.0.0.1:1'], clientId: 'bench-sink', logger });
 const stage = createReferenceData({ kafka, topic: 'unused', pricesFile: undefined, logger }).stage({
@@ -27,43 +29,68 @@ const stage = createReferenceData({ kafka, topic: 'unused', pricesFile: undefine
 const rows: SinkRow[] = [];
 for (let i = 0; i < N; i++) {
   const event = stage.decode(encodeUsageEvent(benchEvent(i)));
-  const fact = stage.enrich(event, {
-    topic: 'usage.events',
-    partition: i % 4,
-    offset: String(i),
-    ingestedAtMs: Date.now(),
-  });
+  const meta = { topic: 'usage.events', partition: i % 4, offset: String(i), ingestedAtMs: Date.now() };
+  const { row } = stage.enrich(event, meta);
   rows.push({
     topic: 'usage.enriched',
     partition: 0,
     offset: BigInt(i),
-    json: `${fact.row.slice(0, -1)},"usage.enriched",0,${i}]`,
+    json: `${row.slice(0, -1)},"usage.enriched",0,${i}]`,
   });
 }
 const bytes = rows.reduce((s, r) => s + r.json.length + 1, 0);
-console.log(
-  `${N} rows, ${Math.round(bytes / N)} bytes per row as JSONCompactEachRow, ${PER_INSERT} rows per insert`,
-);
+console.log(`${N} rows, ${Math.round(bytes / N)} bytes per row as JSONCompactEachRow`);
 
-async function run(label: string, setup: string[]): Promise<number> {
-  const ch = createClickHouseClient({ kind: 'embedded', path: mkdtempSync(join(tmpdir(), 'bench-sink-')) });
-  await migrate(ch, 'bench');
-  for (const q of setup) await ch.command({ query: q });
-  const columns = [...FACT_COLUMNS, ...KAFKA_POSITION_COLUMNS];
+const path = mkdtempSync(join(tmpdir(), 'bench-sink-'));
+const ch = createClickHouseClient({ kind: 'embedded', path });
+// How the client was built before: settings on the client, which chDB sends as a `SET …;` prefix.
+const { createChdbConnection } = createRequire(import.meta.url)(
+  'chdb/connection',
+) as typeof import('chdb/connection');
+const withPrefix = createClient({
+  clickhouse_settings: { ...CLICKHOUSE_SETTINGS },
+  connection: createChdbConnection({ path }) as unknown as NonNullable<
+    Parameters<typeof createClient>[0]
+  >['connection'],
+});
+const columns = [...FACT_COLUMNS, ...KAFKA_POSITION_COLUMNS];
+let run = 0;
+
+async function measure(
+  label: string,
+  perInsert: number,
+  nullEngine: boolean,
+  client: ClickHouseClient = ch,
+): Promise<number> {
+  const database = `bench_sink_${run++}`;
+  await migrate(ch, database);
+  const table = `${database}.${nullEngine ? 'parse_only' : 'usage_events'}`;
+  if (nullEngine)
+    await ch.command({ query: `CREATE TABLE ${table} AS ${database}.usage_events ENGINE = Null` });
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  for (let i = 0; i < N; i += PER_INSERT)
-    await insertRows(ch, 'bench.usage_events', columns, rows.slice(i, i + PER_INSERT), `t/${i}`);
+  for (let i = 0; i < N; i += perInsert)
+    await insertRows(client, table, columns, rows.slice(i, i + perInsert), `${database}/${i}`);
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  await ch.close();
-  const rate = N / seconds;
+  const perRow = (cpu.user + cpu.system) / N;
   console.log(
-    `${label}: ${Math.round(rate)} rows/s, CPU ${((cpu.user + cpu.system) / N).toFixed(1)} µs per row`,
+    `${label.padEnd(48)} ${String(Math.round(N / seconds)).padStart(7)} rows/s  ${perRow.toFixed(1)} µs CPU per row`,
   );
-  return rate;
+  return perRow;
 }
 
-await run('facts + rollup views', []);
-await run('facts only', ['DROP VIEW bench.usage_hourly_mv', 'DROP VIEW bench.customer_period_cost_mv']);
+const baseline = await measure('baseline: parse only (Null engine), 10,000 per insert', 10_000, true);
+for (const perInsert of [2_000, 10_000, 50_000]) {
+  const perRow = await measure(
+    `facts + rollup views, ${perInsert.toLocaleString('en')} per insert`,
+    perInsert,
+    false,
+  );
+  console.log(`${''.padEnd(48)} ${(perRow / baseline).toFixed(2)} × the parse-only CPU`);
+}
+const prefixed = await measure('facts + views, 10,000 per insert, SET prefix', 10_000, false, withPrefix);
+console.log(`${''.padEnd(48)} ${(prefixed / baseline).toFixed(2)} × the parse-only CPU`);
+await withPrefix.close();
+await ch.close();
 process.exit(0);

@@ -35,7 +35,8 @@ for (let i = 0; i < N; i++) {
     topic: 'usage.enriched',
     partition: 0,
     offset: BigInt(i),
-    json: `${row.slice(0, -1)},"usage.enriched",0,${i}]`,
+    row: 0,
+    json: `${row.slice(0, -1)},"usage.enriched",0,${i},0]`,
   });
 }
 const bytes = rows.reduce((s, r) => s + r.json.length + 1, 0);

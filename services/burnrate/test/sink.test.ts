@@ -14,11 +14,13 @@ const row = (i: number, extra: Record<string, unknown> = {}) => ({
   topic: 'sink',
   partition: 0,
   offset: BigInt(i),
+  row: 0,
   json: compactRow(columns, {
     ...enrichedRow(i),
     kafka_topic: 'sink',
     kafka_partition: 0,
     kafka_offset: i,
+    kafka_row: 0,
     ...extra,
   }),
 });

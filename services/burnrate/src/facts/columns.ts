@@ -19,7 +19,13 @@ export const DEAD_LETTER_COLUMNS = [
   'payload_base64',
 ] as const;
 
-export const KAFKA_POSITION_COLUMNS = ['kafka_topic', 'kafka_partition', 'kafka_offset'] as const;
+/** Where the ledger consumed a row: topic, partition, message offset, and the row's index in the message. */
+export const KAFKA_POSITION_COLUMNS = [
+  'kafka_topic',
+  'kafka_partition',
+  'kafka_offset',
+  'kafka_row',
+] as const;
 
 /** A row object → its JSON array text in `columns` order (missing values become null). */
 export function compactRow(columns: readonly string[], row: Record<string, unknown>): string {

@@ -93,7 +93,7 @@ export class PriceCatalog {
    */
   lookup(provider: string, model: string, occurredAtMs: number): PriceEntry | undefined {
     // Events repeat a handful of (provider, model) spellings: remember their candidates as sent.
-    const raw = `${provider}\u0000${model}`;
+    const raw = `${provider.length}:${provider}${model}`;
     let candidates = this.rawMemo.get(raw);
     if (!candidates) {
       candidates = this.candidates(provider, model);

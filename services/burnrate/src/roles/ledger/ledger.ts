@@ -8,7 +8,7 @@ import { unpackRows } from '../../kafka/pack-rows.js';
 import type { TopicNames } from '../../kafka/topics.js';
 import { backoffMs, sleep, ThrottledLog } from '../../runtime/retry.js';
 import { InsertGroups } from './insert-group.js';
-import { ReplayGuard } from './replay-guard.js';
+import { ReplayGuard, rowKey } from './replay-guard.js';
 import { insertOrIsolate, insertRows, type SinkRow } from './sink.js';
 
 export interface LedgerOptions {
@@ -98,27 +98,26 @@ export function createLedger(o: LedgerOptions) {
       if (!parts.every((p) => p.isCurrent())) return false;
       try {
         const rows: SinkRow[] = [];
-        const seen: Array<Set<bigint> | undefined> = [];
         let skipped = 0;
         for (const { batch } of parts) {
           const first = BigInt(batch.firstOffset() ?? batch.lastOffset());
           const present = o.dedup
             ? await guard.present(name, batch.topic, batch.partition, first)
             : undefined;
-          seen.push(present);
           skipped += collectRows(batch, present, rows);
         }
         // A rebalance in progress makes heartbeat() throw: do not write for partitions we may be losing.
         await parts[0]!.heartbeat();
         const rejected = await insertOrIsolate(o.clickhouse, table.table, table.columns, rows, tokenFor);
         if (rejected.length > 0) await deadLetterRejected(rejected);
-        parts.forEach((part, i) => {
-          for (const m of part.batch.messages) seen[i]?.add(BigInt(m.offset));
-        });
+        if (o.dedup) {
+          for (const { batch } of parts)
+            guard.advance(name, batch.topic, batch.partition, BigInt(batch.lastOffset()) + 1n);
+        }
         stats.rowsSkippedAsReplay += skipped;
         stats.rowsWritten += rows.length - rejected.length;
         stats.rowsRejected += rejected.length;
-        stats.batches++;
+        stats.batches += parts.length;
         outage.recovered('ClickHouse is reachable again; the ledger resumed');
         return true;
       } catch (error) {
@@ -133,46 +132,44 @@ export function createLedger(o: LedgerOptions) {
     }
   }
 
-  /** Adds the rows of a batch, minus records already stored (a replay); returns how many were skipped. */
-  function collectRows(batch: EachBatchPayload['batch'], present: Set<bigint> | undefined, into: SinkRow[]) {
+  /** Adds the rows of a batch, minus rows already stored (a replay); returns how many were skipped. */
+  function collectRows(batch: EachBatchPayload['batch'], present: Set<string> | undefined, into: SinkRow[]) {
     let skipped = 0;
     for (const m of batch.messages) {
-      const offset = BigInt(m.offset);
-      if (present?.has(offset)) {
-        skipped += m.value ? unpackRows(m.value).length : 0;
-        continue;
-      }
       if (!m.value) continue;
-      const position = `,${JSON.stringify(batch.topic)},${batch.partition},${m.offset}]`;
-      for (const line of unpackRows(m.value)) {
-        into.push({
-          topic: batch.topic,
-          partition: batch.partition,
-          offset,
-          json: withPosition(line, position),
-        });
+      const offset = BigInt(m.offset);
+      const position = `,${JSON.stringify(batch.topic)},${batch.partition},${m.offset},`;
+      const lines = unpackRows(m.value);
+      for (let row = 0; row < lines.length; row++) {
+        if (present?.has(rowKey(m.offset, row))) {
+          skipped++;
+          continue;
+        }
+        const json = withPosition(lines[row]!, `${position}${row}]`);
+        into.push({ topic: batch.topic, partition: batch.partition, offset, row, json });
       }
     }
     return skipped;
   }
 
   /**
-   * The deduplication token of an insert: a digest of the exact Kafka positions of its rows, so a
-   * retried insert of the same rows is dropped by ClickHouse. With dedup off (negative control)
+   * The deduplication token of an insert: a digest of the exact Kafka position of every row in it
+   * (offset and index within the message), so a retried insert of the same rows is dropped by
+   * ClickHouse and no other set of rows can share its token. With dedup off (negative control)
    * even ClickHouse's hash-based block deduplication is defeated.
    */
   function tokenFor(rows: SinkRow[]): string | false | undefined {
     if (!o.dedup) return false;
     if (rows.length === 0) return undefined;
     const hash = createHash('sha256');
-    let runStart = 0;
-    for (let i = 1; i <= rows.length; i++) {
-      const a = rows[i - 1]!;
-      const b = rows[i];
-      if (b && b.topic === a.topic && b.partition === a.partition) continue;
-      const first = rows[runStart]!;
-      hash.update(`${first.topic}/${first.partition}/${first.offset}-${a.offset}/${i - runStart};`);
-      runStart = i;
+    let run = '';
+    for (const r of rows) {
+      const at = `${r.topic}/${r.partition}`;
+      if (at !== run) {
+        hash.update(`|${at}|`);
+        run = at;
+      }
+      hash.update(`${r.offset}:${r.row},`);
     }
     return hash.digest('hex');
   }
@@ -212,6 +209,7 @@ export function createLedger(o: LedgerOptions) {
       topic: `${row.topic}#rejected`,
       partition: row.partition,
       offset: row.offset,
+      row: row.row,
       json: JSON.stringify([
         Date.now(),
         'sink_rejected',
@@ -225,6 +223,7 @@ export function createLedger(o: LedgerOptions) {
         `${row.topic}#rejected`,
         row.partition,
         row.offset.toString(),
+        row.row,
       ]),
     }));
     const dlq = tables[o.topics.dlq]!;
@@ -259,7 +258,7 @@ export function createLedger(o: LedgerOptions) {
 /** Partitions one ledger handles at the same time; more than it owns costs nothing. */
 const PARTITIONS_AT_ONCE = 64;
 
-/** Appends the consumed position (`,"topic",partition,offset]`) to a JSON array row without parsing it. */
+/** Appends the consumed position (`,"topic",partition,offset,row]`) to a JSON array row without parsing it. */
 function withPosition(row: string, position: string): string {
   return row.slice(0, row.lastIndexOf(']')) + position;
 }

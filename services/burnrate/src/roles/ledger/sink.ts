@@ -8,6 +8,8 @@ export interface SinkRow {
   topic: string;
   partition: number;
   offset: bigint;
+  /** The row's index within its Kafka message (rows are packed many to a message). */
+  row: number;
   /** One JSONCompactEachRow line (no trailing newline). */
   json: string;
 }

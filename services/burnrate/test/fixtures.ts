@@ -102,19 +102,30 @@ export function enrichedRow(i: number, overrides: Record<string, unknown> = {}):
   };
 }
 
-/** Produces fact rows to usage.enriched as the enricher does (JSON arrays, keyed by customer_id). */
+/**
+ * Produces fact rows to usage.enriched as the enricher does (JSON arrays, keyed by customer_id).
+ * With `rowsPerMessage` > 1, consecutive rows are packed newline-separated into one message, as the
+ * enricher's packRows does (partition chosen by the first row's key).
+ */
 export async function produceRows(
   kafka: Kafka,
   topic: string,
   rows: Array<Record<string, unknown>>,
+  rowsPerMessage = 1,
 ): Promise<void> {
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   try {
     for (let i = 0; i < rows.length; i += 2_000) {
-      const messages: Message[] = rows
-        .slice(i, i + 2_000)
-        .map((r) => ({ key: String(r.customer_id), value: compactRow(FACT_COLUMNS, r) }));
+      const chunk = rows.slice(i, i + 2_000);
+      const messages: Message[] = [];
+      for (let j = 0; j < chunk.length; j += rowsPerMessage) {
+        const packed = chunk.slice(j, j + rowsPerMessage);
+        messages.push({
+          key: String(packed[0]!.customer_id),
+          value: packed.map((r) => compactRow(FACT_COLUMNS, r)).join('\n'),
+        });
+      }
       await producer.send({ topic, acks: -1, messages });
     }
   } finally {

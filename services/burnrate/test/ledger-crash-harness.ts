@@ -69,7 +69,14 @@ export async function rollup() {
 
 export async function crashRun(dedup: boolean, prefix: string) {
   const topics = await testTopics(kafka, prefix);
-  const rows = Array.from({ length: EVENTS }, (_, i) => enrichedRow(i));
+  // Every other event a month earlier: each insert then becomes two parts (PARTITION BY month), which
+  // a kill can leave half stored.
+  const rows = Array.from({ length: EVENTS }, (_, i) =>
+    enrichedRow(
+      i,
+      i % 2 ? { occurred_at: Date.UTC(2026, 7, 20) + i, billing_period_start: '2026-08-01' } : {},
+    ),
+  );
   const expectedCost = rows.reduce((s, r) => s + BigInt(r.cost_total_nanos as number), 0n).toString();
   const env = {
     BURNRATE_ROLES: 'ledger',
@@ -89,8 +96,9 @@ export async function crashRun(dedup: boolean, prefix: string) {
   // while it starts, so every kill lands in a ledger that is busy storing (a ledger that has caught
   // up with everything produced would be killed idle, which proves nothing).
   const slice = Math.ceil(EVENTS / (KILLS + 1));
+  // Packed like the enricher's output, so kills can leave a message partly stored.
   const produceSlice = (k: number) =>
-    produceRows(kafka, topics.enriched, rows.slice(k * slice, (k + 1) * slice));
+    produceRows(kafka, topics.enriched, rows.slice(k * slice, (k + 1) * slice), 25);
   for (let k = 0; k < KILLS; k++) {
     const { child } = spawnBurnrate(env);
     const before = Number((await totals('usage_events')).n);

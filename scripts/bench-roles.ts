@@ -53,6 +53,13 @@ function role(roles: string, extra: Record<string, string> = {}): ChildProcess {
   );
 }
 
+/** CPU µs per event of each process between two samples. */
+function cpuPerEvent(from: Record<string, number>, to: Record<string, number>, events: number): string {
+  return Object.entries(to)
+    .map(([name, seconds]) => `${name} ${(((seconds - from[name]!) * 1e6) / events).toFixed(1)}`)
+    .join(', ');
+}
+
 async function main(): Promise<void> {
   await ensureTopics(kafka, topics, { partitions: 4, replicationFactor: 1 });
   await produceBenchEvents(kafka, topics.events, N);
@@ -72,12 +79,19 @@ async function main(): Promise<void> {
     }
   };
   while ((await count()) < 0) await new Promise((r) => setTimeout(r, 200));
-  const ownerCpuAtStart = cpuSeconds(owner.pid);
   const broker = findPid('kafka.Kafka');
   const redis = findPid('redis-server');
-  const cpuBefore = { broker: cpuSeconds(broker), redis: cpuSeconds(redis) };
+  let enricher: ChildProcess | undefined;
+  // CPU seconds of each process so far (the enricher's 0 before it is spawned).
+  const sample = () => ({
+    enricher: cpuSeconds(enricher?.pid),
+    'ledger+chDB': cpuSeconds(owner.pid),
+    broker: cpuSeconds(broker),
+    redis: cpuSeconds(redis),
+  });
+  const cpuAtStart = sample();
   const t0 = performance.now();
-  const enricher = role('enricher');
+  enricher = role('enricher');
   // The enricher's own progress: its group's committed offsets (committed in its transactions).
   const admin = kafka.admin();
   await admin.connect();
@@ -88,13 +102,7 @@ async function main(): Promise<void> {
     });
     return offsets[0]!.partitions.reduce((s, p) => s + Math.max(0, Number(p.offset)), 0);
   };
-  const sample = () => ({
-    enricher: cpuSeconds(enricher.pid),
-    'ledger+chDB': cpuSeconds(owner.pid),
-    broker: cpuSeconds(broker),
-    redis: cpuSeconds(redis),
-  });
-  let cpuAtFirstRow = sample();
+  let cpuAtFirstRow = cpuAtStart;
   let enricherDone = 0;
   let firstRow = 0;
   let firstCount = 0;
@@ -113,12 +121,6 @@ async function main(): Promise<void> {
   const seconds = (end - t0) / 1000;
   const rss = { enricher: peakRssMb(enricher.pid), ledger: peakRssMb(owner.pid) };
   const cpuAtEnd = sample();
-  const cpu = {
-    enricher: cpuAtEnd.enricher,
-    'ledger+chDB': cpuAtEnd['ledger+chDB'] - ownerCpuAtStart,
-    broker: cpuAtEnd.broker - cpuBefore.broker,
-    redis: cpuAtEnd.redis - cpuBefore.redis,
-  };
   enricher.kill('SIGTERM');
   owner.kill('SIGTERM');
   await Promise.all([enricher, owner].map((c) => new Promise((r) => c.once('exit', r))));
@@ -134,13 +136,8 @@ async function main(): Promise<void> {
   console.log(
     `sustained (first fact row to last): ${Math.round(sustained)} events/s, ratio ${(sustained / raw).toFixed(3)}`,
   );
-  const perEvent = Object.entries(cpu).map(([k, s]) => `${k} ${((s * 1e6) / N).toFixed(1)}`);
-  console.log(`CPU µs per event, whole run (incl. start-up): ${perEvent.join(', ')}`);
-  const steady = Object.entries(cpuAtEnd).map(
-    ([k, s]) =>
-      `${k} ${(((s - cpuAtFirstRow[k as keyof typeof cpuAtEnd]) * 1e6) / (N - firstCount)).toFixed(1)}`,
-  );
-  console.log(`CPU µs per event, sustained phase: ${steady.join(', ')}`);
+  console.log(`CPU µs per event, whole run (incl. start-up): ${cpuPerEvent(cpuAtStart, cpuAtEnd, N)}`);
+  console.log(`CPU µs per event, sustained phase: ${cpuPerEvent(cpuAtFirstRow, cpuAtEnd, N - firstCount)}`);
   if (enricherDone)
     console.log(
       `enricher alone (all offsets committed): ${Math.round(N / ((enricherDone - t0) / 1000))} events/s`,

@@ -1,6 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { FactFilter } from './options.js';
-import type { FactRow } from './price-fact.js';
+import { COST_COLUMNS, type FactRow } from './price-fact.js';
 import { factCondition, select } from './sql.js';
 
 /**
@@ -25,14 +25,7 @@ const FACT_COLUMNS = [
   'units_images',
   'units_audio_ms',
   'units_web_search_calls',
-  'cost_input_nanos',
-  'cost_cached_input_nanos',
-  'cost_cache_write_nanos',
-  'cost_output_nanos',
-  'cost_reasoning_nanos',
-  'cost_request_nanos',
-  'cost_units_nanos',
-  'cost_total_nanos',
+  ...COST_COLUMNS,
   'price_version',
   'unpriced',
   'byok',

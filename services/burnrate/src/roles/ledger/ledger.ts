@@ -134,6 +134,8 @@ export function createLedger(o: LedgerOptions) {
 
   /** Adds the rows of a batch, minus rows already stored (a replay); returns how many were skipped. */
   function collectRows(batch: EachBatchPayload['batch'], present: Set<string> | undefined, into: SinkRow[]) {
+    // Usually nothing is stored ahead of the batch: then no per-row key is built at all.
+    const stored = present && present.size > 0 ? present : undefined;
     let skipped = 0;
     for (const m of batch.messages) {
       if (!m.value) continue;
@@ -141,7 +143,7 @@ export function createLedger(o: LedgerOptions) {
       const position = `,${JSON.stringify(batch.topic)},${batch.partition},${m.offset},`;
       const lines = unpackRows(m.value);
       for (let row = 0; row < lines.length; row++) {
-        if (present?.has(rowKey(m.offset, row))) {
+        if (stored?.has(rowKey(m.offset, row))) {
           skipped++;
           continue;
         }

@@ -31,29 +31,37 @@ async function main(): Promise<void> {
   const database = 'bench';
   await migrate(ch, database);
   const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-  const reference = createReferenceData({ kafka, topic: topics.customers, pricesFile: undefined, logger });
+  const reference = createReferenceData(
+    { topic: topics.customers, pricesFile: undefined },
+    { kafka, logger },
+  );
   await reference.start();
-  const enricher = createEnricher({
-    kafka,
-    topics,
-    groupId: `${prefix}enricher`,
-    transactionalIdPrefix: `${prefix}enricher`,
-    logger,
-    stage: reference.stage({ lateHorizonMs: 86_400_000, maxFutureSkewMs: 300_000 }),
-    deduper: new EventDeduper(redis, `${prefix}dedup:`, 900),
-  });
-  const ledger = createLedger({
-    kafka,
-    clickhouse: ch,
-    database,
-    topics,
-    groupId: `${prefix}ledger`,
-    fetchWaitMs: 200,
-    maxBatchBytes: 8 * 1024 * 1024,
-    dedup: true,
-    retryLogIntervalMs: 10_000,
-    logger,
-  });
+  const fatal = (error: Error) => {
+    console.error(error.message);
+    process.exit(1);
+  };
+  const enricher = createEnricher(
+    { topics, groupId: `${prefix}enricher`, transactionalIdPrefix: `${prefix}enricher` },
+    {
+      kafka,
+      logger,
+      fatal,
+      stage: reference.stage({ lateHorizonMs: 86_400_000, maxFutureSkewMs: 300_000 }),
+      deduper: new EventDeduper(redis, `${prefix}dedup:`, 900),
+    },
+  );
+  const ledger = createLedger(
+    {
+      database,
+      topics,
+      groupId: `${prefix}ledger`,
+      fetchWaitMs: 200,
+      maxBatchBytes: 8 * 1024 * 1024,
+      dedup: true,
+      retryLogIntervalMs: 10_000,
+    },
+    { kafka, clickhouse: ch, logger, fatal },
+  );
   const t0 = performance.now();
   const enricherOnly = process.env.BENCH_MODE === 'enricher';
   await Promise.all([enricher.start(), enricherOnly ? undefined : ledger.start()]);

@@ -21,7 +21,7 @@ import { benchEvent } from './bench-events.js';
 const N = Number(process.argv[2] ?? 100_000);
 const logger = pino({ level: 'warn' });
 const kafka = createKafka({ brokers: ['127.0.0.1:1'], clientId: 'bench-sink', logger });
-const stage = createReferenceData({ kafka, topic: 'unused', pricesFile: undefined, logger }).stage({
+const stage = createReferenceData({ topic: 'unused', pricesFile: undefined }, { kafka, logger }).stage({
   lateHorizonMs: 86_400_000,
   maxFutureSkewMs: 300_000,
 });

@@ -40,7 +40,14 @@ async function main(): Promise<void> {
     config.LOG_LEVEL,
     pino.destination({ dest: logFile, sync: false, mkdir: true }),
   );
-  const app = createApp(config, logger);
+  const app = createApp(config, {
+    logger,
+    fatal: (error) => {
+      logger.fatal({ err: error, code: error.code }, error.message);
+      console.error(`[burnrate] ${error.message} (details in ${logFile})`);
+      void shutdown(1);
+    },
+  });
   const lifecycle = createLifecycle(app.components, logger, config.SHUTDOWN_TIMEOUT_MS);
   let stopping = false;
   const shutdown = async (code: number) => {
@@ -58,7 +65,7 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => void shutdown(0));
   let progress: NodeJS.Timeout | undefined;
   try {
-    await lifecycle.start();
+    if (!(await lifecycle.start())) return;
   } catch (error) {
     console.error(
       `[burnrate] Starting the roles failed: ${error instanceof Error ? error.message : String(error)} (details in ${logFile})`,
@@ -77,7 +84,7 @@ async function main(): Promise<void> {
   say(`Kafka: ${stack.kafkaBrokers}   Redis: ${stack.redisUrl}   Logs: ${logFile}`);
   say('Press Ctrl-C to stop.');
   progress = setInterval(async () => {
-    const client = app.clickhouse();
+    const client = app.clickhouse;
     if (!client) return;
     try {
       const rs = await client.query({

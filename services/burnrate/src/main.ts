@@ -20,4 +20,6 @@ const exitCode = await runCli(process.argv.slice(2), {
   );
   return 1;
 });
-process.exitCode = exitCode;
+// Exit explicitly: a client still retrying in the background (a broker that never answered during
+// start-up) must not keep a stopped process alive.
+process.exit(exitCode);

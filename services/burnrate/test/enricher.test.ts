@@ -10,7 +10,7 @@ import { publishCustomers } from '../src/roles/customers-publisher.js';
 import { EventDeduper } from '../src/roles/enricher/dedup.js';
 import { createEnricher } from '../src/roles/enricher/enricher.js';
 import { createReferenceData } from '../src/roles/enricher/reference-data.js';
-import { pollUntil, silentLogger, testKafka, testTopics } from './fixtures.js';
+import { pollUntil, recordFatal, silentLogger, testKafka, testTopics } from './fixtures.js';
 
 const kafka = testKafka();
 const redis = new Redis(inject('redisUrl'));
@@ -96,22 +96,21 @@ describe('enricher', () => {
     });
     await producer.disconnect();
 
-    const reference = createReferenceData({
-      kafka,
-      topic: topics.customers,
-      pricesFile: undefined,
-      logger: silentLogger,
-    });
+    const reference = createReferenceData(
+      { topic: topics.customers, pricesFile: undefined },
+      { kafka, logger: silentLogger },
+    );
     await reference.start();
-    const enricher = createEnricher({
-      kafka,
-      topics,
-      groupId: `enricher-${randomUUID()}`,
-      transactionalIdPrefix: `enricher-${randomUUID()}`,
-      stage: reference.stage({ lateHorizonMs: 86_400_000, maxFutureSkewMs: 300_000 }),
-      deduper: new EventDeduper(redis, `test:${randomUUID()}:`, 600),
-      logger: silentLogger,
-    });
+    const enricher = createEnricher(
+      { topics, groupId: `enricher-${randomUUID()}`, transactionalIdPrefix: `enricher-${randomUUID()}` },
+      {
+        kafka,
+        stage: reference.stage({ lateHorizonMs: 86_400_000, maxFutureSkewMs: 300_000 }),
+        deduper: new EventDeduper(redis, `test:${randomUUID()}:`, 600),
+        logger: silentLogger,
+        fatal: recordFatal,
+      },
+    );
     await enricher.start();
     const enriched = (await readAll(topics.enriched, 3)).map(
       (m) => expandRow(FACT_COLUMNS, m.value) as Record<string, unknown>,

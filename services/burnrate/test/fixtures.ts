@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { BurnrateError } from '@burnrate/core';
 import { Kafka, logLevel, type Message } from 'kafkajs';
 import { pino } from 'pino';
 import { inject } from 'vitest';
@@ -9,9 +10,16 @@ import { createClickHouseClient } from '../src/clickhouse/client.js';
 import { migrate } from '../src/clickhouse/migrate.js';
 import { compactRow, FACT_COLUMNS } from '../src/facts/columns.js';
 import { ensureTopics, type TopicNames, topicNames } from '../src/kafka/topics.js';
+import type { Fatal } from '../src/runtime/fatal.js';
 
 /** Fixture factories and per-test isolation (random topic prefix, database and chDB directory). */
 export const silentLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+
+/** What roles under test reported as fatal; a test that expects none asserts this stays empty. */
+export const fatalErrors: BurnrateError[] = [];
+export const recordFatal: Fatal = (error) => {
+  fatalErrors.push(error);
+};
 
 export function testKafka(): Kafka {
   return new Kafka({

@@ -9,6 +9,7 @@ import {
   enrichedRow,
   pollUntil,
   produceRows,
+  recordFatal,
   silentLogger,
   testClickHouse,
   testKafka,
@@ -64,18 +65,18 @@ describe('ledger backpressure', () => {
     const { port, url } = await http.start();
     const client = createClient({ url, request_timeout: 2_000, log: { level: ClickHouseLogLevel.OFF } });
     const groupId = `ledger-${topics.enriched}`;
-    const ledger = createLedger({
-      kafka,
-      clickhouse: client,
-      database: ch.database,
-      topics,
-      groupId,
-      fetchWaitMs: 100,
-      maxBatchBytes: 256 * 1024,
-      dedup: true,
-      retryLogIntervalMs: 2_000,
-      logger,
-    });
+    const ledger = createLedger(
+      {
+        database: ch.database,
+        topics,
+        groupId,
+        fetchWaitMs: 100,
+        maxBatchBytes: 256 * 1024,
+        dedup: true,
+        retryLogIntervalMs: 2_000,
+      },
+      { kafka, clickhouse: client, logger, fatal: recordFatal },
+    );
     await ledger.start();
     const rows = Array.from({ length: 4_000 }, (_, i) => enrichedRow(i));
     await produceRows(kafka, topics.enriched, rows.slice(0, 1_000));

@@ -7,6 +7,7 @@ import {
   enrichedRow,
   pollUntil,
   produceRows,
+  recordFatal,
   silentLogger,
   testClickHouse,
   testKafka,
@@ -25,18 +26,18 @@ afterAll(() => ch.client.close());
 
 /** A ledger with the test settings: short fetch waits, 1 MiB batches, deduplication on. */
 function ledgerFor(t: TopicNames, groupId: string) {
-  return createLedger({
-    kafka,
-    clickhouse: ch.client,
-    database: ch.database,
-    topics: t,
-    groupId,
-    fetchWaitMs: 100,
-    maxBatchBytes: 1024 * 1024,
-    dedup: true,
-    retryLogIntervalMs: 1_000,
-    logger: silentLogger,
-  });
+  return createLedger(
+    {
+      database: ch.database,
+      topics: t,
+      groupId,
+      fetchWaitMs: 100,
+      maxBatchBytes: 1024 * 1024,
+      dedup: true,
+      retryLogIntervalMs: 1_000,
+    },
+    { kafka, clickhouse: ch.client, logger: silentLogger, fatal: recordFatal },
+  );
 }
 
 /** All `rows` packed into ONE Kafka message on partition 0, as the enricher packs them. */

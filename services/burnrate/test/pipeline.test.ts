@@ -8,7 +8,7 @@ import { ensureTopics, topicNames } from '../src/kafka/topics.js';
 import { publishCustomers } from '../src/roles/customers-publisher.js';
 import { createApp } from '../src/runtime/app.js';
 import { createLifecycle } from '../src/runtime/lifecycle.js';
-import { pollUntil, silentLogger, testKafka, uniquePrefix } from './fixtures.js';
+import { fatalErrors, pollUntil, recordFatal, silentLogger, testKafka, uniquePrefix } from './fixtures.js';
 
 /**
  * The walking skeleton, end to end through the real path: the client library emits an OpenAI
@@ -25,7 +25,7 @@ const config = loadConfig({
   CLICKHOUSE_HTTP_PORT: '0',
   LEDGER_FETCH_WAIT_MS: '100',
 });
-const app = createApp(config, silentLogger);
+const app = createApp(config, { logger: silentLogger, fatal: recordFatal });
 const lifecycle = createLifecycle(app.components, silentLogger, 30_000);
 const kafka = testKafka();
 const topics = topicNames(prefix);
@@ -71,7 +71,7 @@ describe('pipeline', () => {
     const unknownCustomer = emitter.emit({ customer_ref: 'org_unknown', ...fromOpenAIChat(openaiResponse) });
     await emitter.close();
 
-    const ch = app.clickhouse()!;
+    const ch = app.clickhouse!;
     const rows = await pollUntil(
       async () => {
         const rs = await ch.query({
@@ -112,5 +112,6 @@ describe('pipeline', () => {
     );
     await admin.disconnect();
     expect(committed.some((p) => Number(p.offset) > 0)).toBe(true);
+    expect(fatalErrors).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 import { loadConfig } from '../config/load.js';
 import { classifyKafkaError } from '../kafka/errors.js';
 import { createApp } from '../runtime/app.js';
+import type { Fatal } from '../runtime/fatal.js';
 import { createLifecycle } from '../runtime/lifecycle.js';
 import { createLogger } from '../runtime/logger.js';
 
@@ -58,20 +59,40 @@ async function dispatch(argv: string[], host: CliHost): Promise<number> {
 async function run(host: CliHost): Promise<number> {
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL);
-  const { components } = createApp(config, logger);
-  const lifecycle = createLifecycle(components, logger, config.SHUTDOWN_TIMEOUT_MS);
+  let exitCode = 0;
   let stopped!: () => void;
   const done = new Promise<void>((r) => {
     stopped = r;
   });
+  const shutdown = (code: number) => {
+    if (lifecycle.stopping) return;
+    exitCode = code;
+    void lifecycle.stop().then(stopped);
+  };
+  // One line saying why, then a stop with a non-zero exit: never a process that stays up doing nothing.
+  const fatal: Fatal = (error) => {
+    if (lifecycle.stopping) {
+      logger.debug({ err: error }, 'a further failure while stopping');
+      return;
+    }
+    logger.fatal({ err: error, code: error.code }, `${error.message} Stopping with exit code 1.`);
+    shutdown(1);
+  };
+  const app = createApp(config, { logger, fatal });
+  const lifecycle = createLifecycle(app.components, logger, config.SHUTDOWN_TIMEOUT_MS);
   host.onSignal(() => {
     logger.info('shutting down');
-    void lifecycle.stop().then(stopped);
+    shutdown(0);
   });
-  await lifecycle.start();
-  logger.info({ roles: config.BURNRATE_ROLES }, 'burnrate is running');
+  logger.info({ roles: config.BURNRATE_ROLES }, 'starting');
+  // A stop during start-up must not wait for a start that may hang (a broker that never answers).
+  const starting = lifecycle.start();
+  starting.catch(() => {});
+  if (await Promise.race([starting, done.then(() => false)])) {
+    logger.info({ roles: config.BURNRATE_ROLES }, 'burnrate is running');
+  }
   await done;
-  logger.info('stopped');
-  logger.flush();
-  return 0;
+  logger.info({ exitCode }, 'stopped');
+  await new Promise<void>((r) => logger.flush(() => r()));
+  return exitCode;
 }

@@ -2,7 +2,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from 'pino';
 import type { createClickHouseHttpServer } from '../clickhouse/http/index.js';
 import type { Config } from '../config/load.js';
-import type { Component } from '../runtime/app.js';
+import type { Component } from '../runtime/lifecycle.js';
 
 /**
  * Embedded mode: this process owns the chDB data directory and serves the ClickHouse HTTP interface
@@ -10,9 +10,9 @@ import type { Component } from '../runtime/app.js';
  */
 export function createClickHouseRole(
   config: Config,
-  client: () => ClickHouseClient,
-  logger: Logger,
+  deps: { clickhouse: ClickHouseClient; logger: Logger },
 ): Component {
+  const { logger } = deps;
   let server: ReturnType<typeof createClickHouseHttpServer> | undefined;
   return {
     name: 'clickhouse-http',
@@ -20,7 +20,7 @@ export function createClickHouseRole(
       // Imported here: the HTTP server loads the chDB engine, which other roles never need.
       const http = await import('../clickhouse/http/index.js');
       server = http.createClickHouseHttpServer({
-        client: client(),
+        client: deps.clickhouse,
         host: config.CLICKHOUSE_HTTP_HOST,
         port: config.CLICKHOUSE_HTTP_PORT,
         defaultDatabase: config.CLICKHOUSE_DATABASE,

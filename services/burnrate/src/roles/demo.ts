@@ -2,7 +2,7 @@ import { createEmitter, type Emitter } from '@burnrate/sdk';
 import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { TopicNames } from '../kafka/topics.js';
-import type { Component } from '../runtime/app.js';
+import type { Component } from '../runtime/lifecycle.js';
 import { publishCustomers } from './customers-publisher.js';
 import { DEMO_CUSTOMERS, demoRun } from './demo-data.js';
 
@@ -10,20 +10,17 @@ import { DEMO_CUSTOMERS, demoRun } from './demo-data.js';
  * Demo traffic for `npm start`: publishes the demo customers to the compacted customers topic,
  * then emits workflow runs through the real client library at roughly `eventsPerSecond`.
  */
-export function createDemo(o: {
-  kafka: Kafka;
-  brokers: string[];
-  topics: TopicNames;
-  eventsPerSecond: number;
-  logger: Logger;
-}): Component {
-  const log = o.logger.child({ role: 'demo' });
+export function createDemo(
+  o: { brokers: string[]; topics: TopicNames; eventsPerSecond: number },
+  deps: { kafka: Kafka; logger: Logger },
+): Component {
+  const log = deps.logger.child({ role: 'demo' });
   let emitter: Emitter | undefined;
   let timer: NodeJS.Timeout | undefined;
   return {
     name: 'demo',
     async start() {
-      await publishCustomers(o.kafka, o.topics.customers, DEMO_CUSTOMERS.map(toCustomerRecord));
+      await publishCustomers(deps.kafka, o.topics.customers, DEMO_CUSTOMERS.map(toCustomerRecord));
       if (o.eventsPerSecond <= 0) return;
       const sdk = await createEmitter({
         brokers: o.brokers,

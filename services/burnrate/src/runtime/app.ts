@@ -16,12 +16,8 @@ import { EventDeduper } from '../roles/enricher/dedup.js';
 import { createEnricher } from '../roles/enricher/enricher.js';
 import { createReferenceData } from '../roles/enricher/reference-data.js';
 import { createLedger } from '../roles/ledger/ledger.js';
-
-export interface Component {
-  name: string;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-}
+import type { Fatal } from './fatal.js';
+import type { Component } from './lifecycle.js';
 
 /** Where this process reaches ClickHouse: a server, the chDB it owns, or the owner's HTTP endpoint. */
 export function clickHouseTarget(config: Config): ClickHouseTarget {
@@ -43,53 +39,68 @@ export function clickHouseTarget(config: Config): ClickHouseTarget {
   };
 }
 
+export interface AppDeps {
+  logger: Logger;
+  /** Where roles report a failure they cannot recover from; the process then stops non-zero. */
+  fatal: Fatal;
+}
+
+export interface App {
+  /** In start order; the lifecycle stops them in reverse, so clients close after their roles. */
+  components: Component[];
+  /** The ClickHouse client roles share, when one of them needs it. */
+  clickhouse: ClickHouseClient | undefined;
+}
+
 /**
- * Wires the roles this process runs, explicitly, in start order. Shared clients (Kafka, ClickHouse,
- * Redis) are components too, so shutdown closes them after the roles that use them.
+ * Wires the roles this process runs, explicitly: every client (Kafka, ClickHouse, Redis) is created
+ * here, once, and handed to the roles that use it. Creating connects nothing; components connect
+ * in start() and close in stop().
  */
-export function createApp(
-  config: Config,
-  logger: Logger,
-): { components: Component[]; clickhouse: () => ClickHouseClient | undefined } {
+export function createApp(config: Config, deps: AppDeps): App {
+  const { logger, fatal } = deps;
   const roles = new Set(config.BURNRATE_ROLES);
   const topics = topicNames(config.BURNRATE_TOPIC_PREFIX);
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID, logger });
-  const components: Component[] = [];
-  const needsClickHouse = roles.has('clickhouse') || roles.has('ledger');
-  let clickhouse: ClickHouseClient | undefined;
-
-  components.push({
-    name: 'kafka-topics',
-    start: () =>
-      ensureTopics(kafka, topics, {
-        partitions: config.KAFKA_TOPIC_PARTITIONS,
-        replicationFactor: config.KAFKA_REPLICATION_FACTOR,
-      }),
-    stop: async () => {},
-  });
-  if (needsClickHouse) {
+  const clickhouse =
+    roles.has('clickhouse') || roles.has('ledger')
+      ? createClickHouseClient(clickHouseTarget(config))
+      : undefined;
+  const redis = roles.has('enricher')
+    ? new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: null })
+    : undefined;
+  const components: Component[] = [
+    {
+      name: 'kafka-topics',
+      start: () =>
+        ensureTopics(kafka, topics, {
+          partitions: config.KAFKA_TOPIC_PARTITIONS,
+          replicationFactor: config.KAFKA_REPLICATION_FACTOR,
+        }),
+      stop: async () => {},
+    },
+  ];
+  if (clickhouse) {
     components.push({
       name: 'clickhouse-client',
-      start: async () => {
-        clickhouse = createClickHouseClient(clickHouseTarget(config));
-        await migrate(clickhouse, config.CLICKHOUSE_DATABASE);
-      },
-      stop: async () => {
-        await clickhouse?.close();
-      },
+      start: async () => void (await migrate(clickhouse, config.CLICKHOUSE_DATABASE)),
+      stop: () => clickhouse.close(),
+    });
+    if (roles.has('clickhouse') && !config.CLICKHOUSE_URL) {
+      components.push(createClickHouseRole(config, { clickhouse, logger }));
+    }
+  }
+  if (redis) {
+    components.push({
+      name: 'redis',
+      start: () => redis.connect(),
+      stop: async () => void (await redis.quit().catch(() => redis.disconnect())),
     });
   }
-  if (roles.has('clickhouse') && !config.CLICKHOUSE_URL) {
-    components.push(createClickHouseRole(config, () => clickhouse!, logger));
-  }
-  if (roles.has('ledger')) {
-    let ledger: ReturnType<typeof createLedger> | undefined;
-    components.push({
-      name: 'ledger',
-      start: () => {
-        ledger = createLedger({
-          kafka,
-          clickhouse: clickhouse!,
+  if (clickhouse && roles.has('ledger')) {
+    components.push(
+      createLedger(
+        {
           database: config.CLICKHOUSE_DATABASE,
           topics,
           groupId: `${config.BURNRATE_TOPIC_PREFIX}burnrate-ledger`,
@@ -100,60 +111,49 @@ export function createApp(
           commitDelayMs: config.LEDGER_COMMIT_DELAY_MS,
           sessionTimeoutMs: config.LEDGER_SESSION_TIMEOUT_MS,
           retryLogIntervalMs: config.LEDGER_RETRY_LOG_INTERVAL_MS,
-          logger,
-        });
-        return ledger.start();
-      },
-      stop: async () => ledger?.stop(),
-    });
+        },
+        { kafka, clickhouse, logger, fatal },
+      ),
+    );
   }
-  if (roles.has('enricher')) {
-    const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: null });
-    const reference = createReferenceData({
-      kafka,
-      topic: topics.customers,
-      pricesFile: config.BURNRATE_PRICES_FILE,
-      logger,
+  if (redis && roles.has('enricher')) {
+    const reference = createReferenceData(
+      { topic: topics.customers, pricesFile: config.BURNRATE_PRICES_FILE },
+      { kafka, logger },
+    );
+    const deduper =
+      config.ENRICHER_DEDUP_WINDOW_SECONDS > 0
+        ? new EventDeduper(
+            redis,
+            `${config.BURNRATE_TOPIC_PREFIX}burnrate:dedup:`,
+            config.ENRICHER_DEDUP_WINDOW_SECONDS,
+          )
+        : undefined;
+    const stage = reference.stage({
+      lateHorizonMs: config.BURNRATE_LATE_HORIZON_HOURS * 3_600_000,
+      maxFutureSkewMs: config.BURNRATE_MAX_FUTURE_SKEW_SECONDS * 1_000,
     });
-    const enricher = createEnricher({
-      kafka,
-      topics,
-      groupId: `${config.BURNRATE_TOPIC_PREFIX}burnrate-enricher`,
-      transactionalIdPrefix:
-        config.ENRICHER_TRANSACTIONAL_ID_PREFIX ?? `${config.BURNRATE_TOPIC_PREFIX}burnrate-enricher`,
-      concurrency: config.ENRICHER_CONCURRENCY,
-      stage: reference.stage({
-        lateHorizonMs: config.BURNRATE_LATE_HORIZON_HOURS * 3_600_000,
-        maxFutureSkewMs: config.BURNRATE_MAX_FUTURE_SKEW_SECONDS * 1_000,
-      }),
-      deduper:
-        config.ENRICHER_DEDUP_WINDOW_SECONDS > 0
-          ? new EventDeduper(
-              redis,
-              `${config.BURNRATE_TOPIC_PREFIX}burnrate:dedup:`,
-              config.ENRICHER_DEDUP_WINDOW_SECONDS,
-            )
-          : undefined,
-      logger,
-    });
-    components.push({
-      name: 'redis',
-      start: () => redis.connect(),
-      stop: async () => void (await redis.quit().catch(() => redis.disconnect())),
-    });
-    components.push({ name: 'reference-data', start: reference.start, stop: reference.stop });
-    components.push({ name: 'enricher', start: enricher.start, stop: enricher.stop });
+    components.push(
+      reference,
+      createEnricher(
+        {
+          topics,
+          groupId: `${config.BURNRATE_TOPIC_PREFIX}burnrate-enricher`,
+          transactionalIdPrefix:
+            config.ENRICHER_TRANSACTIONAL_ID_PREFIX ?? `${config.BURNRATE_TOPIC_PREFIX}burnrate-enricher`,
+          concurrency: config.ENRICHER_CONCURRENCY,
+        },
+        { kafka, stage, deduper, logger, fatal },
+      ),
+    );
   }
   if (roles.has('demo')) {
     components.push(
-      createDemo({
-        kafka,
-        topics,
-        eventsPerSecond: config.DEMO_EVENTS_PER_SECOND,
-        brokers: config.KAFKA_BROKERS,
-        logger,
-      }),
+      createDemo(
+        { topics, eventsPerSecond: config.DEMO_EVENTS_PER_SECOND, brokers: config.KAFKA_BROKERS },
+        { kafka, logger },
+      ),
     );
   }
-  return { components, clickhouse: () => clickhouse };
+  return { components, clickhouse };
 }

@@ -1,12 +1,15 @@
 import type { Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
+import { stopOnCrash } from '../../kafka/crash.js';
 import { packRows } from '../../kafka/pack-rows.js';
 import type { TopicNames } from '../../kafka/topics.js';
+import type { Fatal } from '../../runtime/fatal.js';
+import type { Component } from '../../runtime/lifecycle.js';
 import type { EventDeduper } from './dedup.js';
 import { duplicateLetter, type EnrichOutcome, type EnrichStage, enrichMessage } from './enrich-message.js';
 
-export interface EnricherOptions {
-  kafka: Kafka;
+/** The enricher's settings (createApp maps ENRICHER_* onto them). */
+export interface EnricherConfig {
   topics: TopicNames;
   groupId: string;
   /**
@@ -18,9 +21,17 @@ export interface EnricherOptions {
   transactionalIdPrefix: string;
   /** Partitions processed at the same time (each with its own producer and transaction). */
   concurrency?: number;
+}
+
+export interface EnricherDeps {
+  kafka: Kafka;
+  /** Decode, validate and price, bound to the current reference data. */
   stage: EnrichStage;
+  /** Client-duplicate detection in Redis; undefined turns it off. */
   deduper: EventDeduper | undefined;
   logger: Logger;
+  /** Called when the enricher cannot go on: its consumer will not restart, or its producer was fenced. */
+  fatal: Fatal;
 }
 
 export interface EnricherStats {
@@ -37,9 +48,12 @@ export interface EnricherStats {
  * checked and priced, then its outputs (rows packed many to a message, see packRows) and its
  * consumer offset are committed in ONE Kafka transaction. A crash anywhere before the commit aborts everything, and the batch is redone.
  */
-export function createEnricher(o: EnricherOptions) {
-  const log = o.logger.child({ role: 'enricher' });
-  const consumer = o.kafka.consumer({
+export function createEnricher(
+  o: EnricherConfig,
+  deps: EnricherDeps,
+): Component & { stats(): EnricherStats } {
+  const log = deps.logger.child({ role: 'enricher' });
+  const consumer = deps.kafka.consumer({
     groupId: o.groupId,
     readUncommitted: false,
     maxWaitTimeInMs: 100,
@@ -51,7 +65,7 @@ export function createEnricher(o: EnricherOptions) {
     const key = `${topic}-${partition}`;
     let producer = producers.get(key);
     if (!producer) {
-      const p = o.kafka.producer({
+      const p = deps.kafka.producer({
         transactionalId: `${o.transactionalIdPrefix}-${key}`,
         idempotent: true,
         maxInFlightRequests: 1,
@@ -75,8 +89,8 @@ export function createEnricher(o: EnricherOptions) {
   let partitions = { enriched: 1, dlq: 1 };
 
   async function process(topic: string, partition: number, messages: KafkaMessage[]): Promise<void> {
-    const outcomes: EnrichOutcome[] = messages.map((m) => enrichMessage(o.stage, m, topic, partition));
-    if (o.deduper) await markDuplicates(outcomes, messages, o.deduper, topic, partition);
+    const outcomes: EnrichOutcome[] = messages.map((m) => enrichMessage(deps.stage, m, topic, partition));
+    if (deps.deduper) await markDuplicates(outcomes, messages, deps.deduper, topic, partition);
     const enrichedRows: Array<{ key: string; value: string }> = [];
     const deadRows: Array<{ key: string; value: string }> = [];
     for (const out of outcomes) {
@@ -111,10 +125,29 @@ export function createEnricher(o: EnricherOptions) {
     stats.deadLettered += deadRows.length;
   }
 
+  /**
+   * Producers of partitions this instance no longer owns are closed: their transactional ids now
+   * belong to the new owner, which fenced them. Should a partition come back, a fresh producer is
+   * made — so a fenced producer met while processing really means this instance is a zombie.
+   */
+  async function dropRevokedProducers(assigned: Record<string, number[]>): Promise<void> {
+    const owned = new Set((assigned[o.topics.events] ?? []).map((p) => `${o.topics.events}-${p}`));
+    for (const [key, producer] of producers) {
+      if (owned.has(key)) continue;
+      producers.delete(key);
+      void producer.then((p) => p.disconnect()).catch(() => {});
+    }
+  }
+
   return {
+    name: 'enricher',
     stats: (): EnricherStats => ({ ...stats }),
     async start(): Promise<void> {
-      partitions = await partitionCounts(o.kafka, o.topics);
+      stopOnCrash(consumer, 'enricher', deps.fatal);
+      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+        void dropRevokedProducers(payload.memberAssignment);
+      });
+      partitions = await partitionCounts(deps.kafka, o.topics);
       await consumer.connect();
       await consumer.subscribe({ topic: o.topics.events, fromBeginning: true });
       await consumer.run({
@@ -132,9 +165,10 @@ export function createEnricher(o: EnricherOptions) {
       log.info({ topic: o.topics.events, groupId: o.groupId }, 'enricher started');
     },
     async stop(): Promise<void> {
-      if (!running) return;
+      const wasRunning = running;
       running = false;
       await consumer.disconnect();
+      if (!wasRunning && producers.size === 0) return;
       const all = await Promise.allSettled(producers.values());
       producers.clear();
       await Promise.all(all.map((r) => (r.status === 'fulfilled' ? r.value.disconnect() : undefined)));

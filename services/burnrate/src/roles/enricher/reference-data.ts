@@ -23,14 +23,16 @@ import type { EnrichStage } from './enrich-message.js';
  * The enricher's reference data: the price catalog (bundled, or BURNRATE_PRICES_FILE), per-customer
  * price overrides, and the customer table kept current from the compacted customers topic.
  */
-export function createReferenceData(o: {
-  kafka: Kafka;
-  topic: string;
-  pricesFile: string | undefined;
-  overridesFile?: string | undefined;
-  logger: Logger;
-}) {
-  const log = o.logger.child({ component: 'reference-data' });
+export function createReferenceData(
+  o: {
+    /** The compacted customers topic. */
+    topic: string;
+    pricesFile: string | undefined;
+    overridesFile?: string | undefined;
+  },
+  deps: { kafka: Kafka; logger: Logger },
+) {
+  const log = deps.logger.child({ component: 'reference-data' });
   const prices = o.pricesFile
     ? parseCatalog(JSON.parse(readFileSync(o.pricesFile, 'utf8')))
     : loadBundledCatalog();
@@ -39,7 +41,7 @@ export function createReferenceData(o: {
     : PriceOverrides.empty();
   const customers: CustomerTableType = new CustomerTable();
   const feed = createCompactedFeed({
-    kafka: o.kafka,
+    kafka: deps.kafka,
     topic: o.topic,
     logger: log,
     apply: (key, value) => {
@@ -53,6 +55,7 @@ export function createReferenceData(o: {
   });
 
   return {
+    name: 'reference-data',
     customers,
     start: async () => {
       log.info({ priceCatalog: prices.version, overrides: overrides.version }, 'price catalog loaded');

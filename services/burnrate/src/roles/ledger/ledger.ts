@@ -4,16 +4,18 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type { EachBatchPayload, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import { DEAD_LETTER_COLUMNS, FACT_COLUMNS, KAFKA_POSITION_COLUMNS } from '../../facts/columns.js';
+import { stopOnCrash } from '../../kafka/crash.js';
 import { unpackRows } from '../../kafka/pack-rows.js';
 import type { TopicNames } from '../../kafka/topics.js';
+import type { Fatal } from '../../runtime/fatal.js';
+import type { Component } from '../../runtime/lifecycle.js';
 import { backoffMs, sleep, ThrottledLog } from '../../runtime/retry.js';
 import { InsertGroups } from './insert-group.js';
 import { ReplayGuard, rowKey } from './replay-guard.js';
 import { insertOrIsolate, insertRows, type SinkRow } from './sink.js';
 
-export interface LedgerOptions {
-  kafka: Kafka;
-  clickhouse: ClickHouseClient;
+/** The ledger's settings (createApp maps LEDGER_* and CLICKHOUSE_DATABASE onto them). */
+export interface LedgerConfig {
   database: string;
   topics: TopicNames;
   groupId: string;
@@ -34,7 +36,14 @@ export interface LedgerOptions {
   commitDelayMs?: number;
   /** While ClickHouse is down, one warning per this interval (not one per retry). */
   retryLogIntervalMs: number;
+}
+
+export interface LedgerDeps {
+  kafka: Kafka;
+  clickhouse: ClickHouseClient;
   logger: Logger;
+  /** Called when the ledger cannot go on (its consumer will not restart, ClickHouse refuses for good). */
+  fatal: Fatal;
 }
 
 export interface LedgerStats {
@@ -50,9 +59,9 @@ export interface LedgerStats {
  * only then commit the Kafka offset. While ClickHouse is unreachable the batch is retried with
  * backoff inside eachBatch, so kafkajs fetches nothing more and commits nothing (backpressure).
  */
-export function createLedger(o: LedgerOptions) {
-  const log = o.logger.child({ role: 'ledger' });
-  const consumer = o.kafka.consumer({
+export function createLedger(o: LedgerConfig, deps: LedgerDeps): Component & { stats(): LedgerStats } {
+  const log = deps.logger.child({ role: 'ledger' });
+  const consumer = deps.kafka.consumer({
     groupId: o.groupId,
     readUncommitted: false,
     maxWaitTimeInMs: o.fetchWaitMs,
@@ -62,7 +71,7 @@ export function createLedger(o: LedgerOptions) {
     sessionTimeout: o.sessionTimeoutMs ?? 30_000,
     heartbeatInterval: Math.max(500, Math.floor((o.sessionTimeoutMs ?? 30_000) / 10)),
   });
-  const guard = new ReplayGuard(o.clickhouse, o.database);
+  const guard = new ReplayGuard(deps.clickhouse, o.database);
   const outage = new ThrottledLog(log, o.retryLogIntervalMs);
   const tables: Record<string, { table: string; columns: readonly string[] }> = {
     [o.topics.enriched]: {
@@ -108,7 +117,7 @@ export function createLedger(o: LedgerOptions) {
         }
         // A rebalance in progress makes heartbeat() throw: do not write for partitions we may be losing.
         await parts[0]!.heartbeat();
-        const rejected = await insertOrIsolate(o.clickhouse, table.table, table.columns, rows, tokenFor);
+        const rejected = await insertOrIsolate(deps.clickhouse, table.table, table.columns, rows, tokenFor);
         if (rejected.length > 0) await deadLetterRejected(rejected);
         if (o.dedup) {
           for (const { batch } of parts)
@@ -229,13 +238,15 @@ export function createLedger(o: LedgerOptions) {
       ]),
     }));
     const dlq = tables[o.topics.dlq]!;
-    await insertRows(o.clickhouse, dlq.table, dlq.columns, rows, tokenFor(rows));
+    await insertRows(deps.clickhouse, dlq.table, dlq.columns, rows, tokenFor(rows));
   }
 
   return {
+    name: 'ledger',
     stats: (): LedgerStats => ({ ...stats }),
     async start(): Promise<void> {
       consumer.on(consumer.events.GROUP_JOIN, () => guard.reset());
+      stopOnCrash(consumer, 'ledger', deps.fatal);
       await consumer.connect();
       await consumer.subscribe({ topics: [o.topics.enriched, o.topics.dlq], fromBeginning: true });
       await consumer.run({
@@ -249,9 +260,11 @@ export function createLedger(o: LedgerOptions) {
       log.info({ topics: Object.keys(tables), groupId: o.groupId }, 'ledger started');
     },
     async stop(): Promise<void> {
-      if (!running) return;
+      // Also during start-up: disconnect() ends a connect or join still in progress.
+      const wasRunning = running;
       running = false;
       await consumer.disconnect();
+      if (!wasRunning) return;
       log.info(stats, 'ledger stopped');
     },
   };

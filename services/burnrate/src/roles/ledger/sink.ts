@@ -69,7 +69,8 @@ export async function insertOrIsolate(
     return [];
   } catch (error) {
     const e = classifyClickHouseError(error, `an insert into ${table}`);
-    if (e.retriable) throw e;
+    // Only "these rows are wrong" is worth bisecting; an outage or a refusal applies to every row.
+    if (e.code !== 'clickhouse_rejected_rows') throw e;
     if (rows.length === 1) return [{ row: rows[0]!, error: e }];
     const mid = rows.length >> 1;
     return [

@@ -36,3 +36,4 @@ export { parseCatalog } from './pricing/parse.js';
 export * from './pricing/resolve.js';
 export * from './pricing/types.js';
 export * from './reference/effective.js';
+export * from './webhooks/standard-webhooks.js';

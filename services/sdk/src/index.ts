@@ -1,3 +1,13 @@
+export {
+  generateWebhookSecret,
+  type SignWebhookOptions,
+  signWebhook,
+  type VerifyWebhookOptions,
+  verifyWebhook,
+  WEBHOOK_TOLERANCE_SECONDS,
+  type WebhookHeaders,
+  WebhookVerificationError,
+} from '@burnrate/core';
 export * from './adapters/index.js';
 export { type WithRetryOptions, withRetry } from './context/with-retry.js';
 export {

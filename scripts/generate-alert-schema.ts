@@ -1,0 +1,12 @@
+/**
+ * Writes schemas/alerts/alert-payload.v1.json, the JSON Schema of what alert destinations receive,
+ * from its one definition (alertPayloadSchema in @burnrate/core). A test fails when the file is stale.
+ *   npm run schemas:alerts
+ */
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { alertPayloadJsonSchema } from '@burnrate/core';
+
+const file = fileURLToPath(new URL('../schemas/alerts/alert-payload.v1.json', import.meta.url));
+writeFileSync(file, `${JSON.stringify(alertPayloadJsonSchema(), null, 2)}\n`);
+console.log(`wrote ${file}`);

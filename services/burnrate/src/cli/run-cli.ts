@@ -78,7 +78,7 @@ async function run(host: CliHost): Promise<number> {
     logger.fatal({ err: error, code: error.code }, `${error.message} Stopping with exit code 1.`);
     shutdown(1);
   };
-  const app = createApp(config, { logger, fatal });
+  const app = createApp(config, { logger, fatal, env: process.env });
   const lifecycle = createLifecycle(app.components, logger, config.SHUTDOWN_TIMEOUT_MS);
   host.onSignal(() => {
     logger.info('shutting down');

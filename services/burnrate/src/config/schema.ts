@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /** Roles one burnrate process can run; `all` runs every role in one process (laptops, tests). */
-export const ROLES = ['clickhouse', 'enricher', 'ledger', 'demo'] as const;
+export const ROLES = ['clickhouse', 'enricher', 'ledger', 'aggregator', 'notifier', 'demo'] as const;
 export type Role = (typeof ROLES)[number];
 
 const bool = z
@@ -77,6 +77,42 @@ export const configSchema = z.object({
   /** Testing only: a pause between a stored batch and its offset commit, widening the crash window. */
   LEDGER_COMMIT_DELAY_MS: int(0, 60_000).default(0),
   LEDGER_RETRY_LOG_INTERVAL_MS: int(100).default(10_000),
+  /** The alerting file: rule overrides and destinations (YAML or JSON); unset = built-in rules, no destinations. */
+  BURNRATE_RULES_FILE: z.string().min(1).optional(),
+  /** How often the alerting file is checked for changes. */
+  BURNRATE_RULES_POLL_MS: int(100, 3_600_000).default(1_000),
+  AGGREGATOR_FETCH_WAIT_MS: int(10, 60_000).default(100),
+  AGGREGATOR_SESSION_TIMEOUT_MS: int(6_000, 300_000).default(30_000),
+  /** Rows applied in one atomic Redis script: bounds how long one call keeps Redis busy. */
+  AGGREGATOR_ROWS_PER_APPLY: int(1, 100_000).default(5_000),
+  /** How often firing alerts that can resolve are re-judged (and a lost Redis is noticed while idle). */
+  AGGREGATOR_SWEEP_MS: int(100, 600_000).default(5_000),
+  /** Testing only: `false` turns off the watermark (the negative control of the crash test). */
+  AGGREGATOR_WATERMARK: bool.default(true),
+  /** Testing only: a pause between the Redis update and the offset commit. */
+  AGGREGATOR_COMMIT_DELAY_MS: int(0, 60_000).default(0),
+  /**
+   * Networks webhook destinations may resolve to besides public addresses (comma-separated CIDRs,
+   * e.g. 127.0.0.1/32 for a receiver on the same host). Everything private is refused otherwise.
+   */
+  NOTIFIER_ALLOWED_NETWORKS: z
+    .string()
+    .default('')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((n) => n.trim())
+        .filter(Boolean),
+    ),
+  /** One delivery request, connect to last byte. */
+  NOTIFIER_TIMEOUT_MS: int(100, 120_000).default(10_000),
+  NOTIFIER_CONCURRENCY: int(1, 256).default(8),
+  /** Attempts per message and destination before it fails for good (then listed for replay). */
+  NOTIFIER_ATTEMPTS: int(1, 1_000).default(15),
+  NOTIFIER_BACKOFF_BASE_MS: int(10, 3_600_000).default(2_000),
+  NOTIFIER_BACKOFF_MAX_MS: int(10, 86_400_000).default(300_000),
+  /** A notifier that dies mid-send loses its job after this long, and another sends it. */
+  NOTIFIER_LOCK_MS: int(1_000, 600_000).default(30_000),
   DEMO_EVENTS_PER_SECOND: z.coerce.number().min(0).max(100_000).default(20),
   SHUTDOWN_TIMEOUT_MS: int(100).default(30_000),
 });

@@ -10,12 +10,14 @@ import { migrate } from '../clickhouse/migrate.js';
 import type { Config } from '../config/load.js';
 import { createKafka } from '../kafka/client.js';
 import { ensureTopics, topicNames } from '../kafka/topics.js';
+import { connectRedis } from '../redis/connect.js';
 import { createClickHouseRole } from '../roles/clickhouse-role.js';
 import { createDemo } from '../roles/demo.js';
 import { EventDeduper } from '../roles/enricher/dedup.js';
 import { createEnricher } from '../roles/enricher/enricher.js';
 import { createReferenceData } from '../roles/enricher/reference-data.js';
 import { createLedger } from '../roles/ledger/ledger.js';
+import { alertingRoles } from './alerting-roles.js';
 import type { Fatal } from './fatal.js';
 import type { Component } from './lifecycle.js';
 
@@ -43,6 +45,9 @@ export interface AppDeps {
   logger: Logger;
   /** Where roles report a failure they cannot recover from; the process then stops non-zero. */
   fatal: Fatal;
+  /** For `${NAME}` in the alerting file (secrets kept out of it); nothing else reads the environment. */
+  env?: Readonly<Record<string, string | undefined>>;
+  clock?: () => number;
 }
 
 export interface App {
@@ -62,13 +67,16 @@ export function createApp(config: Config, deps: AppDeps): App {
   const roles = new Set(config.BURNRATE_ROLES);
   const topics = topicNames(config.BURNRATE_TOPIC_PREFIX);
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID, logger });
+  const alerting = roles.has('aggregator') || roles.has('notifier');
   const clickhouse =
-    roles.has('clickhouse') || roles.has('ledger')
+    roles.has('clickhouse') || roles.has('ledger') || alerting
       ? createClickHouseClient(clickHouseTarget(config))
       : undefined;
-  const redis = roles.has('enricher')
-    ? new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: null })
-    : undefined;
+  // One connection for commands; BullMQ workers and the outbox relays make their own blocking ones.
+  const redis =
+    roles.has('enricher') || alerting
+      ? new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: null })
+      : undefined;
   const components: Component[] = [
     {
       name: 'kafka-topics',
@@ -93,7 +101,7 @@ export function createApp(config: Config, deps: AppDeps): App {
   if (redis) {
     components.push({
       name: 'redis',
-      start: () => redis.connect(),
+      start: () => connectRedis(redis, config.REDIS_URL),
       stop: async () => void (await redis.quit().catch(() => redis.disconnect())),
     });
   }
@@ -146,6 +154,9 @@ export function createApp(config: Config, deps: AppDeps): App {
         { kafka, stage, deduper, logger, fatal },
       ),
     );
+  }
+  if (redis && clickhouse && alerting) {
+    components.push(...alertingRoles(config, { ...deps, kafka, redis, clickhouse, topics }));
   }
   if (roles.has('demo')) {
     components.push(

@@ -3,6 +3,7 @@ import {
   bucketStartSeconds,
   DAY_MS,
   inWindow,
+  RUN_HORIZON_MS,
   utcDay,
   WINDOW_NAMES,
   type WindowName,
@@ -30,6 +31,15 @@ export interface Subject {
   customer: string;
   /** The workflow, feature or `provider/model`; '' for the customer itself (and for "none"). */
   value: string;
+}
+
+/** The attribution of a usage row (or of a group of rows summed elsewhere, e.g. by ClickHouse). */
+export interface UsageGroup {
+  customer: string;
+  workflow: string;
+  feature: string;
+  /** `provider/model`. */
+  model: string;
 }
 
 /** Where an amount is added: a time bucket of a rolling window, a UTC day, or a billing period. */
@@ -132,18 +142,24 @@ export class BatchAggregate {
       slots.push({ kind: 'period', start: row.billing_period_start });
     }
     const totals = { cost: row.cost_nanos, tokens: row.tokens, events: 1 };
-    const c = row.customer_id;
-    for (const subject of [
-      { dimension: 'customer', customer: c, value: '' },
-      { dimension: 'workflow', customer: c, value: row.workflow },
-      { dimension: 'feature', customer: c, value: row.feature },
-      { dimension: 'model', customer: c, value: row.model },
-    ] as const) {
-      for (const slot of slots) this.add(subject, slot, totals);
-    }
-    if (row.workflow_run_id) this.addRun(runOf(row));
+    const group = {
+      customer: row.customer_id,
+      workflow: row.workflow,
+      feature: row.feature,
+      model: row.model,
+    };
+    for (const slot of slots) this.addGroup(group, slot, totals);
+    if (row.workflow_run_id && row.occurred_at >= this.nowMs - RUN_HORIZON_MS) this.addRun(runOf(row));
     this.noteCustomer(row);
     if (row.unpriced) this.addUnpriced({ day, model: row.model, events: 1, tokens: row.tokens });
+  }
+
+  /** Adds the totals of one (customer, workflow, feature, model) group to the four subjects it feeds. */
+  addGroup(g: UsageGroup, slot: Slot, totals: Totals): void {
+    this.add({ dimension: 'customer', customer: g.customer, value: '' }, slot, totals);
+    this.add({ dimension: 'workflow', customer: g.customer, value: g.workflow }, slot, totals);
+    this.add({ dimension: 'feature', customer: g.customer, value: g.feature }, slot, totals);
+    this.add({ dimension: 'model', customer: g.customer, value: g.model }, slot, totals);
   }
 
   add(subject: Subject, slot: Slot, totals: Totals): void {

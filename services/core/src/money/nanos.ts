@@ -1,5 +1,6 @@
 import { BurnrateError, ValidationError } from '../errors.js';
 import { type Decimal, describeValue, parseDecimal, pow10 } from './decimal.js';
+import { divRoundHalfEven } from './rounding.js';
 
 /** Money in burnrate is an integer count of nano-USD (1e-9 USD). */
 export const NANOS_PER_USD = 1_000_000_000n;
@@ -61,4 +62,15 @@ export function toSafeNanos(value: bigint, field: string): number {
     });
   }
   return Number(value);
+}
+
+/**
+ * Nano-USD rounded half-to-even to whole cents, for people: 76_370_329_435 → "76.37". Exact amounts
+ * stay in nano-USD wherever a program reads them.
+ */
+export function formatUsdCents(nanos: bigint | number): string {
+  const cents = divRoundHalfEven(BigInt(nanos), 10_000_000n);
+  const negative = cents < 0n;
+  const digits = (negative ? -cents : cents).toString().padStart(3, '0');
+  return `${negative ? '-' : ''}${digits.slice(0, -2)}.${digits.slice(-2)}`;
 }

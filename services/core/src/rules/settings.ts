@@ -88,7 +88,7 @@ export const DEFAULT_RULES: RuleSettings = {
     min_nanos: usd('1'),
   },
   spike: { enabled: true, multiple: dec('3'), min_nanos: usd('5'), hysteresis_percent: 20 },
-  runaway: { enabled: true, max_cost_nanos: usd('5'), max_steps: 50, max_retries: 10, max_depth: 8 },
+  runaway: { enabled: true, max_cost_nanos: usd('25'), max_steps: 50, max_retries: 10, max_depth: 8 },
   unpriced_model: { enabled: true },
   unmapped_customer: { enabled: true },
 };

@@ -1,7 +1,7 @@
 import type { CustomerMeta } from '../aggregates/batch.js';
 import type { Severity } from '../alerts/destinations.js';
 import { type Decimal, formatDecimal } from '../money/decimal.js';
-import { formatNanosAsUsd } from '../money/nanos.js';
+import { formatUsdCents } from '../money/nanos.js';
 import type { WindowName } from '../windows/windows.js';
 import type { RuleName } from './settings.js';
 
@@ -85,7 +85,8 @@ export interface Finding {
   numbers: AlertNumbers;
 }
 
-export const formatUsd = (nanos: bigint) => `$${formatNanosAsUsd(nanos)}`;
+/** Money in summaries: dollars and cents (the exact nano-USD travel in `numbers`). */
+export const formatUsd = (nanos: bigint) => `$${formatUsdCents(nanos)}`;
 
 /** value ≥ factor × base, exactly. */
 export function atLeast(value: bigint, factor: Decimal, base: bigint): boolean {

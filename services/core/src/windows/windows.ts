@@ -18,6 +18,9 @@ export const WINDOW_NAMES = Object.keys(WINDOWS) as WindowName[];
 
 export const DAY_MS = 86_400_000;
 
+/** Workflow runs are followed for this long after a step (an agent run longer than two days is not one run). */
+export const RUN_HORIZON_MS = 2 * DAY_MS;
+
 /** Start (epoch seconds) of the bucket of `window` holding `atMs`. */
 export function bucketStartSeconds(window: WindowName, atMs: number): number {
   const { bucketMs } = WINDOWS[window];

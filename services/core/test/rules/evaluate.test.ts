@@ -137,9 +137,9 @@ describe('rules', () => {
     };
     expect(evaluateRun(run, DEFAULT_RULES).map((f) => f.threshold)).toEqual(['steps>50', 'depth>8']);
     expect(
-      evaluateRun({ ...run, cost: 5n * USD + 1n, steps: 1, maxDepth: 0 }, DEFAULT_RULES)[0],
+      evaluateRun({ ...run, cost: 25n * USD + 1n, steps: 1, maxDepth: 0 }, DEFAULT_RULES)[0],
     ).toMatchObject({
-      threshold: 'cost>$5.00',
+      threshold: 'cost>$25.00',
       severity: 'critical',
       period: 'run',
     });

@@ -1,0 +1,208 @@
+import {
+  type BreakdownItem,
+  type CustomerMeta,
+  type CustomerSnapshot,
+  type Dimension,
+  formatNanosAsUsd,
+  type PeriodTotals,
+  type RunSnapshot,
+  sumWindow,
+  type UnpricedSnapshot,
+  utcDay,
+  WINDOW_NAMES,
+  type WindowName,
+} from '@burnrate/core';
+import type { Redis } from 'ioredis';
+import type { AggregateKeys, EpochKeys } from './aggregate-keys.js';
+
+/**
+ * The one way to read the rolling aggregates: the rules, the guardrail API and the CLI all use it.
+ * Reads are batched (one pipeline per step for many customers) and money comes back as BigInt.
+ */
+export interface AggregateReader {
+  /** The live epoch, or null when Redis has no aggregates (fresh, flushed or restarted empty). */
+  epoch(): Promise<string | null>;
+  customers(epoch: string, customerIds: string[], nowMs: number): Promise<Map<string, CustomerSnapshot>>;
+  runs(epoch: string, runIds: string[]): Promise<Map<string, RunSnapshot>>;
+  unpriced(epoch: string, day: string, model: string): Promise<UnpricedSnapshot>;
+  /** A customer's top workflows and models by cost in a billing period. */
+  breakdown(
+    epoch: string,
+    customerId: string,
+    periodStart: string,
+    limit: number,
+  ): Promise<{ workflows: BreakdownItem[]; models: BreakdownItem[] }>;
+  /** Period totals of one customer's workflows, features or models (for the CLI and the API). */
+  dimensionTotals(
+    epoch: string,
+    customerId: string,
+    periodStart: string,
+    dimension: Exclude<Dimension, 'customer'>,
+  ): Promise<Array<{ name: string } & PeriodTotals>>;
+}
+
+const big = (v: string | undefined) => BigInt(v ?? '0');
+const totalsOf = (h: Record<string, string>): PeriodTotals => ({
+  cost: big(h.c),
+  tokens: big(h.t),
+  events: Number(h.n ?? 0),
+});
+
+export function createAggregateReader(redis: Redis, keys: AggregateKeys): AggregateReader {
+  const customerSubject = (customer: string) => ({ dimension: 'customer' as const, customer, value: '' });
+
+  async function hgetalls(commands: Array<string>): Promise<Array<Record<string, string>>> {
+    if (commands.length === 0) return [];
+    const p = redis.pipeline();
+    for (const key of commands) p.hgetall(key);
+    const results = (await p.exec()) ?? [];
+    return results.map(([error, value]) => {
+      if (error) throw error;
+      return value as Record<string, string>;
+    });
+  }
+
+  async function dimensionTotals(
+    k: EpochKeys,
+    customerId: string,
+    periodStart: string,
+    dimension: Exclude<Dimension, 'customer'>,
+  ) {
+    const names = await redis.smembers(k.dims(customerId, periodStart, dimension));
+    const hashes = await hgetalls(
+      names.map((value) => k.period({ dimension, customer: customerId, value }, periodStart)),
+    );
+    return names
+      .map((name, i) => ({ name, ...totalsOf(hashes[i]!) }))
+      .sort((a, b) => (b.cost > a.cost ? 1 : b.cost < a.cost ? -1 : a.name.localeCompare(b.name)));
+  }
+
+  return {
+    async epoch() {
+      return redis.get(keys.epoch);
+    },
+
+    async customers(epoch, ids, nowMs) {
+      const k = keys.at(epoch);
+      const today = utcDay(nowMs);
+      const first = await hgetalls(
+        ids.flatMap((id) => {
+          const s = customerSubject(id);
+          return [k.meta(id), k.day(s, today), ...WINDOW_NAMES.map((w) => k.window(s, w, 'c'))];
+        }),
+      );
+      const per = 2 + WINDOW_NAMES.length;
+      const metas = new Map<string, CustomerMeta>();
+      ids.forEach((id, i) => {
+        const m = first[i * per]!;
+        if (!m.billing_period_start) return;
+        metas.set(id, {
+          customer_id: id,
+          customer_ref: m.customer_ref ?? '',
+          name: m.name ?? '',
+          plan_kind: m.plan_kind ?? '',
+          plan_currency: m.plan_currency ?? '',
+          plan_revenue_nanos: m.plan_revenue_nanos ?? '0',
+          monthly_budget_nanos: m.monthly_budget_nanos ?? '0',
+          billing_period_start: m.billing_period_start,
+          unmapped: m.unmapped === '1',
+        });
+      });
+      const known = ids.filter((id) => metas.has(id));
+      const periods = await hgetalls(
+        known.map((id) => k.period(customerSubject(id), metas.get(id)!.billing_period_start)),
+      );
+      const medians = await planMedians(redis, [
+        ...new Set(known.map((id) => k.plan(metas.get(id)!.plan_kind, metas.get(id)!.plan_revenue_nanos))),
+      ]);
+      const out = new Map<string, CustomerSnapshot>();
+      known.forEach((id, j) => {
+        const i = ids.indexOf(id);
+        const meta = metas.get(id)!;
+        const windows = {} as Record<WindowName, bigint>;
+        WINDOW_NAMES.forEach((w, n) => {
+          const buckets = Object.entries(first[i * per + 2 + n]!).map(
+            ([s, v]) => [Number(s), BigInt(v)] as [number, bigint],
+          );
+          windows[w] = sumWindow(w, buckets, nowMs);
+        });
+        out.set(id, {
+          meta,
+          nowMs,
+          period: totalsOf(periods[j]!),
+          day: totalsOf(first[i * per + 1]!),
+          windows,
+          planMedian: medians.get(k.plan(meta.plan_kind, meta.plan_revenue_nanos)) ?? null,
+        });
+      });
+      return out;
+    },
+
+    async runs(epoch, runIds) {
+      const k = keys.at(epoch);
+      const hashes = await hgetalls(runIds.map((id) => k.run(id)));
+      const out = new Map<string, RunSnapshot>();
+      runIds.forEach((runId, i) => {
+        const h = hashes[i]!;
+        if (!h.customer) return;
+        out.set(runId, {
+          runId,
+          customer: h.customer,
+          planKind: h.plan_kind ?? '',
+          workflow: h.workflow ?? '',
+          cost: big(h.c),
+          tokens: big(h.t),
+          steps: Number(h.steps ?? 0),
+          retries: Number(h.retries ?? 0),
+          maxDepth: Number(h.depth ?? 0),
+          firstSeenMs: Number(h.first ?? 0),
+          lastSeenMs: Number(h.last ?? 0),
+        });
+      });
+      return out;
+    },
+
+    async unpriced(epoch, day, model) {
+      const [events, tokens] = await redis.hmget(keys.at(epoch).unpriced(day), `${model}|n`, `${model}|t`);
+      return { model, day, events: Number(events ?? 0), tokens: big(tokens ?? undefined) };
+    },
+
+    async breakdown(epoch, customerId, periodStart, limit) {
+      const k = keys.at(epoch);
+      const item = (t: { name: string } & PeriodTotals): BreakdownItem => ({
+        name: t.name || '(none)',
+        cost_nanos: t.cost.toString(),
+        cost_usd: formatNanosAsUsd(t.cost),
+        events: t.events,
+      });
+      const [workflows, models] = await Promise.all([
+        dimensionTotals(k, customerId, periodStart, 'workflow'),
+        dimensionTotals(k, customerId, periodStart, 'model'),
+      ]);
+      return { workflows: workflows.slice(0, limit).map(item), models: models.slice(0, limit).map(item) };
+    },
+
+    dimensionTotals: (epoch, customerId, periodStart, dimension) =>
+      dimensionTotals(keys.at(epoch), customerId, periodStart, dimension),
+  };
+}
+
+/** The median member of each plan's sorted set (customers by current period cost). */
+async function planMedians(redis: Redis, planKeys: string[]) {
+  const out = new Map<string, { median: bigint; customers: number }>();
+  if (planKeys.length === 0) return out;
+  const counts = await redis.pipeline(planKeys.map((key) => ['zcard', key])).exec();
+  const ranked = planKeys
+    .map((key, i) => [key, Number(counts?.[i]?.[1] ?? 0)] as const)
+    .filter(([, n]) => n > 0);
+  const scores = await redis
+    .pipeline(
+      ranked.map(([key, n]) => ['zrange', key, String((n - 1) >> 1), String((n - 1) >> 1), 'WITHSCORES']),
+    )
+    .exec();
+  ranked.forEach(([key, n], i) => {
+    const [, score] = (scores?.[i]?.[1] as string[] | undefined) ?? [];
+    out.set(key, { median: BigInt(Math.round(Number(score ?? 0))), customers: n });
+  });
+  return out;
+}

@@ -1,0 +1,355 @@
+import { BatchAggregate, parseUsageRow, type UsageRow } from '@burnrate/core';
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { Redis } from 'ioredis';
+import type { EachBatchPayload, Kafka } from 'kafkajs';
+import type { Logger } from 'pino';
+import { stopOnCrash } from '../../kafka/crash.js';
+import { unpackRows } from '../../kafka/pack-rows.js';
+import type { AggregateKeys } from '../../redis/aggregate-keys.js';
+import type { AlertStore } from '../../redis/alert-store.js';
+import { applyAtomically, batchOps, dirtySubjects } from '../../redis/apply.js';
+import type { Fatal } from '../../runtime/fatal.js';
+import type { Component } from '../../runtime/lifecycle.js';
+import { sleep, ThrottledLog } from '../../runtime/retry.js';
+import type { Evaluator } from './evaluator.js';
+import { isAfter, type Position, parsePosition, positionText } from './position.js';
+import { rebuildFromClickHouse } from './rebuild.js';
+
+/** The aggregator's settings (createApp maps AGGREGATOR_* onto them). */
+export interface AggregatorConfig {
+  /** usage.enriched */
+  topic: string;
+  groupId: string;
+  /** The ledger's group: a rebuild reads only what the ledger has committed to ClickHouse. */
+  ledgerGroupId: string;
+  database: string;
+  fetchWaitMs: number;
+  sessionTimeoutMs: number;
+  /** Rows applied in one atomic Redis script (bounds how long Redis is busy with one call). */
+  rowsPerApply: number;
+  /** How often subjects with resolvable alerts are re-judged, and the epoch checked. */
+  sweepMs: number;
+  /** Off only for the negative-control test: no watermark check, no rebuild, resume from Kafka commits. */
+  watermark: boolean;
+  /** Testing only: a pause between the Redis update and the offset commit (the crash window). */
+  commitDelayMs: number;
+  retryLogIntervalMs: number;
+}
+
+export interface AggregatorDeps {
+  kafka: Kafka;
+  redis: Redis;
+  clickhouse: ClickHouseClient;
+  keys: AggregateKeys;
+  alerts: AlertStore;
+  evaluator: Evaluator;
+  clock: () => number;
+  logger: Logger;
+  fatal: Fatal;
+}
+
+export interface AggregatorStats {
+  rowsApplied: number;
+  /** At or before the watermark: already counted (a replay). */
+  rowsSkipped: number;
+  /** Not readable as an enriched row (ClickHouse refuses them too): skipped and counted. */
+  rowsInvalid: number;
+  batches: number;
+  /** The watermark had moved under us (another instance, a zombie): filtered again. */
+  conflicts: number;
+  rebuilds: number;
+}
+
+/**
+ * usage.enriched → rolling aggregates in Redis, exactly once in effect. Each partition's watermark
+ * (the last applied row position) is the source of truth for where this role is: rows at or before
+ * it are skipped, and every Redis update compares-and-sets it in the same script as the increments.
+ * On (re)assignment, and whenever the aggregates are rebuilt, a partition is read again from its
+ * watermark. Kafka offsets are committed too, but only for lag monitoring.
+ */
+export function createAggregator(
+  o: AggregatorConfig,
+  deps: AggregatorDeps,
+): Component & { stats(): AggregatorStats } {
+  const log = deps.logger.child({ role: 'aggregator' });
+  const outage = new ThrottledLog(log, o.retryLogIntervalMs);
+  const consumer = deps.kafka.consumer({
+    groupId: o.groupId,
+    readUncommitted: false,
+    maxWaitTimeInMs: o.fetchWaitMs,
+    maxBytesPerPartition: 2 * 1024 * 1024,
+    sessionTimeout: o.sessionTimeoutMs,
+    heartbeatInterval: Math.max(500, Math.floor(o.sessionTimeoutMs / 10)),
+  });
+  const stats: AggregatorStats = {
+    rowsApplied: 0,
+    rowsSkipped: 0,
+    rowsInvalid: 0,
+    batches: 0,
+    conflicts: 0,
+    rebuilds: 0,
+  };
+  let epoch: string | undefined;
+  let assigned: number[] = [];
+  /** Partitions read from their watermark since the last (re)assignment or epoch change. */
+  const positioned = new Set<number>();
+  const watermarks = new Map<number, Position | null>();
+  let recovering: Promise<void> | undefined;
+  let running = false;
+  let sweeper: NodeJS.Timeout | undefined;
+  const evaluating = new Map<number, Promise<void>>();
+  const again = new Set<number>();
+  const field = (p: number) => `${o.topic}/${p}`;
+
+  async function watermarkOf(p: number): Promise<Position | null> {
+    if (!watermarks.has(p)) {
+      watermarks.set(
+        p,
+        parsePosition((await deps.redis.hget(deps.keys.at(epoch!).watermark, field(p))) ?? ''),
+      );
+    }
+    return watermarks.get(p)!;
+  }
+
+  /** Where partition p must be read from so that nothing after its watermark is missed. */
+  async function seekTarget(p: number): Promise<bigint> {
+    return (await watermarkOf(p))?.offset ?? 0n;
+  }
+
+  /** Takes up a (new) epoch: every owned partition is read again from its watermark. */
+  async function adopt(next: string): Promise<void> {
+    epoch = next;
+    watermarks.clear();
+    positioned.clear();
+    if (!o.watermark) return;
+    for (const p of assigned) {
+      consumer.seek({ topic: o.topic, partition: p, offset: (await seekTarget(p)).toString() });
+      positioned.add(p);
+    }
+  }
+
+  /**
+   * The epoch is missing (Redis lost its data, or this is the first start) or changed (someone
+   * rebuilt). One instance rebuilds from ClickHouse under a lock; the others wait for the new epoch.
+   */
+  function recover(heartbeat?: () => Promise<void>): Promise<void> {
+    recovering ??= (async () => {
+      try {
+        for (let attempt = 0; running; attempt++) {
+          const current = await deps.redis.get(deps.keys.epoch);
+          if (current) {
+            if (current !== epoch) await adopt(current);
+            return;
+          }
+          if (!o.watermark) {
+            await deps.redis.set(deps.keys.epoch, 'e0', 'NX');
+            continue;
+          }
+          if (await deps.redis.set(deps.keys.rebuildLock, String(process.pid), 'PX', 120_000, 'NX')) {
+            try {
+              log.warn(
+                'no rolling aggregates in Redis (first start, FLUSHALL or a restart without persistence): rebuilding from ClickHouse',
+              );
+              await rebuildFromClickHouse(
+                { topic: o.topic, ledgerGroupId: o.ledgerGroupId, nowMs: deps.clock() },
+                { ...deps, database: o.database, logger: log },
+              );
+              stats.rebuilds++;
+            } finally {
+              await deps.redis.del(deps.keys.rebuildLock);
+            }
+            continue;
+          }
+          await heartbeat?.().catch(() => {});
+          await sleep(Math.min(2_000, 200 * (attempt + 1)));
+        }
+      } finally {
+        recovering = undefined;
+      }
+    })();
+    return recovering;
+  }
+
+  /** Keeps the group membership alive while `work` waits on Redis or ClickHouse. */
+  async function whileWaiting<T>(work: Promise<T>, heartbeat: () => Promise<void>): Promise<T> {
+    const timer = setInterval(() => void heartbeat().catch(() => {}), Math.max(500, o.sessionTimeoutMs / 5));
+    try {
+      return await work;
+    } finally {
+      clearInterval(timer);
+    }
+  }
+
+  async function handleBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload) {
+    if (!isRunning() || isStale()) return;
+    const p = batch.partition;
+    try {
+      if (!epoch) await whileWaiting(recover(heartbeat), heartbeat);
+      if (!epoch || !isRunning() || isStale()) return;
+      if (o.watermark && !positioned.has(p)) {
+        // First batch since (re)assignment: it may start past the watermark (after a rebuild the
+        // watermark can lie behind this group's committed offset). Read again from the watermark.
+        positioned.add(p);
+        const target = await seekTarget(p);
+        if (BigInt(batch.firstOffset() ?? batch.lastOffset()) > target) {
+          consumer.seek({ topic: o.topic, partition: p, offset: target.toString() });
+          return;
+        }
+      }
+      if (!(await whileWaiting(apply(batch), heartbeat))) {
+        await whileWaiting(recover(heartbeat), heartbeat);
+        return;
+      }
+      outage.recovered('Redis is reachable again; the aggregator resumed');
+    } catch (error) {
+      outage.warn(
+        { err: error, partition: p },
+        'the aggregator cannot update Redis; it holds its batch and retries',
+      );
+      await sleep(1_000);
+      return;
+    }
+    if (!isRunning() || isStale()) return;
+    if (o.commitDelayMs) await sleep(o.commitDelayMs);
+    await consumer.commitOffsets([
+      { topic: o.topic, partition: p, offset: (BigInt(batch.lastOffset()) + 1n).toString() },
+    ]);
+    resolveOffset(batch.lastOffset());
+    stats.batches++;
+    kick(p);
+  }
+
+  /** Applies the rows after the watermark; false when the epoch changed under us. */
+  async function apply(batch: EachBatchPayload['batch']): Promise<boolean> {
+    const p = batch.partition;
+    let wm = o.watermark ? await watermarkOf(p) : null;
+    const rows: Array<{ at: Position; row: UsageRow | null }> = [];
+    for (const m of batch.messages) {
+      if (!m.value) continue;
+      const offset = BigInt(m.offset);
+      const lines = unpackRows(m.value);
+      for (let i = 0; i < lines.length; i++) {
+        const at = { offset, row: i };
+        if (!isAfter(at, wm)) {
+          stats.rowsSkipped++;
+          continue;
+        }
+        let row: UsageRow | null = null;
+        try {
+          row = parseUsageRow(lines[i]!);
+        } catch (error) {
+          stats.rowsInvalid++;
+          outage.warn(
+            { err: error, partition: p, offset: m.offset, row: i },
+            'skipping a row that is not an enriched usage row',
+          );
+        }
+        rows.push({ at, row });
+      }
+    }
+    for (let i = 0; i < rows.length; ) {
+      const chunk = rows.slice(i, i + o.rowsPerApply);
+      const aggregate = new BatchAggregate(deps.clock());
+      for (const r of chunk) if (r.row) aggregate.addRow(r.row);
+      const last = chunk.at(-1)!.at;
+      const result = await applyAtomically(
+        deps.redis,
+        deps.keys,
+        epoch!,
+        {
+          field: field(p),
+          expected: o.watermark ? (wm ? positionText(wm) : '') : '*',
+          next: o.watermark ? positionText(last) : '',
+        },
+        batchOps(aggregate, deps.keys.at(epoch!)),
+        { partition: p, subjects: dirtySubjects(aggregate) },
+      );
+      if (result.kind === 'epoch') return false;
+      if (result.kind === 'stale') {
+        stats.conflicts++;
+        wm = parsePosition(result.current);
+        watermarks.set(p, wm);
+        while (i < rows.length && !isAfter(rows[i]!.at, wm)) {
+          i++;
+          stats.rowsSkipped++;
+        }
+        continue;
+      }
+      wm = last;
+      watermarks.set(p, wm);
+      stats.rowsApplied += chunk.length;
+      i += chunk.length;
+    }
+    return true;
+  }
+
+  /** Runs the rules for a partition soon, once at a time, again if more came meanwhile. */
+  function kick(p: number): void {
+    if (evaluating.has(p)) {
+      again.add(p);
+      return;
+    }
+    const run = (async () => {
+      do {
+        again.delete(p);
+        const e = epoch;
+        if (e) await deps.evaluator.safely(() => deps.evaluator.evaluatePartition(e, p));
+      } while (again.has(p) && running);
+    })().finally(() => evaluating.delete(p));
+    evaluating.set(p, run);
+  }
+
+  async function sweep(): Promise<void> {
+    try {
+      const current = await deps.redis.get(deps.keys.epoch);
+      if (current !== (epoch ?? null)) await recover();
+    } catch (error) {
+      outage.warn({ err: error }, 'the aggregator cannot reach Redis');
+      return;
+    }
+    const e = epoch;
+    if (!e) return;
+    for (const p of assigned) {
+      await deps.evaluator.safely(
+        async () =>
+          (await deps.evaluator.sweepPartition(e, p)) + (await deps.evaluator.evaluatePartition(e, p)),
+      );
+    }
+  }
+
+  return {
+    name: 'aggregator',
+    stats: () => ({ ...stats }),
+    async start() {
+      stopOnCrash(consumer, 'aggregator', deps.fatal);
+      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+        assigned = payload.memberAssignment[o.topic] ?? [];
+        positioned.clear();
+        watermarks.clear();
+        for (const p of assigned) kick(p);
+      });
+      running = true;
+      await consumer.connect();
+      await consumer.subscribe({ topic: o.topic, fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: 8,
+        eachBatch: handleBatch,
+      });
+      const tick = () => {
+        sweeper = setTimeout(() => void sweep().finally(() => running && tick()), o.sweepMs);
+      };
+      tick();
+      log.info({ topic: o.topic, groupId: o.groupId, watermark: o.watermark }, 'aggregator started');
+    },
+    async stop() {
+      const wasRunning = running;
+      running = false;
+      clearTimeout(sweeper);
+      await consumer.disconnect();
+      await Promise.allSettled(evaluating.values());
+      if (wasRunning) log.info(stats, 'aggregator stopped');
+    },
+  };
+}

@@ -1,0 +1,184 @@
+import {
+  type AlertingConfig,
+  alertId,
+  buildPayload,
+  type CustomerSnapshot,
+  decide,
+  evaluateCustomer,
+  evaluateRun,
+  evaluateUnpriced,
+  type Finding,
+  type RunSnapshot,
+} from '@burnrate/core';
+import type { Redis, Result } from 'ioredis';
+import type { Logger } from 'pino';
+import type { AggregateKeys } from '../../redis/aggregate-keys.js';
+import type { AggregateReader } from '../../redis/aggregate-reader.js';
+import { ALERT_STATE_TTL_SECONDS, type AlertStore, type AlertTransition } from '../../redis/alert-store.js';
+import { ThrottledLog } from '../../runtime/retry.js';
+
+/** Clears a subject's "dirty" mark only if nothing marked it again while it was being judged. */
+const CLEAR_IF_UNCHANGED = `
+for i = 1, #ARGV, 2 do
+  if redis.call('HGET', KEYS[1], ARGV[i]) == ARGV[i + 1] then redis.call('HDEL', KEYS[1], ARGV[i]) end
+end
+return 0`;
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    burnrateClearDirty(key: string, ...fieldVersions: string[]): Result<number, Context>;
+  }
+}
+
+export interface EvaluatorConfig {
+  database: string;
+  /** Subjects judged per round trip. */
+  chunk?: number;
+  retryLogIntervalMs: number;
+}
+
+export interface EvaluatorDeps {
+  redis: Redis;
+  keys: AggregateKeys;
+  reader: AggregateReader;
+  alerts: AlertStore;
+  /** The alerting file in force (it may be reloaded at any time). */
+  alerting: () => AlertingConfig;
+  clock: () => number;
+  logger: Logger;
+}
+
+/**
+ * Runs the rules over what changed. The aggregates' Lua script marks every customer, run and unpriced
+ * model it touched as dirty, in the same atomic step as the increments; this judges the dirty ones,
+ * turns crossings into alert transitions (state + outbox entry, atomically) and only then clears the
+ * marks — and only those not marked again meanwhile. A crash anywhere leaves the marks, so the
+ * subjects are judged again after a restart: no crossing is missed, and none fires twice.
+ */
+export function createEvaluator(o: EvaluatorConfig, deps: EvaluatorDeps) {
+  const log = deps.logger.child({ component: 'evaluator' });
+  const failing = new ThrottledLog(log, o.retryLogIntervalMs);
+  deps.redis.defineCommand('burnrateClearDirty', { numberOfKeys: 1, lua: CLEAR_IF_UNCHANGED });
+  const chunk = o.chunk ?? 200;
+
+  async function judge(epoch: string, subjects: string[], partition: number): Promise<number> {
+    const now = deps.clock();
+    const config = deps.alerting();
+    const customers = subjects.filter((s) => s.startsWith('c:')).map((s) => s.slice(2));
+    const runs = subjects.filter((s) => s.startsWith('r:')).map((s) => s.slice(2));
+    const unpriced = subjects.filter((s) => s.startsWith('u:')).map((s) => s.slice(2));
+    const [snapshots, runSnapshots] = await Promise.all([
+      deps.reader.customers(epoch, customers, now),
+      deps.reader.runs(epoch, runs),
+    ]);
+    const findings: Array<{ f: Finding; customer?: CustomerSnapshot; run?: RunSnapshot }> = [];
+    for (const s of snapshots.values()) {
+      const rules = config.rules.for(s.meta.customer_id, s.meta.plan_kind);
+      for (const f of evaluateCustomer(s, rules)) findings.push({ f, customer: s });
+    }
+    for (const r of runSnapshots.values()) {
+      for (const f of evaluateRun(r, config.rules.for(r.customer, r.planKind))) findings.push({ f, run: r });
+    }
+    for (const u of unpriced) {
+      const [day, model] = [u.slice(0, 10), u.slice(11)];
+      const snapshot = await deps.reader.unpriced(epoch, day, model);
+      for (const f of evaluateUnpriced(snapshot, config.rules.defaults)) findings.push({ f });
+    }
+    const ids = findings.map(({ f }) => alertId(f));
+    const states = await deps.alerts.states(ids);
+    const changes: AlertTransition[] = [];
+    const watch = new Map<string, boolean>();
+    for (let i = 0; i < findings.length; i++) {
+      const { f, customer, run } = findings[i]!;
+      const state = states.get(ids[i]!);
+      const event = decide(f, state);
+      // Subjects with a firing alert that can resolve are re-judged as time passes, without new events.
+      if (f.resolvable) {
+        const open = (state === 'firing' && event !== 'resolved') || event === 'fired';
+        watch.set(f.subject, (watch.get(f.subject) ?? false) || open);
+      }
+      if (!event) continue;
+      const breakdown =
+        customer && event === 'fired'
+          ? await deps.reader.breakdown(
+              epoch,
+              customer.meta.customer_id,
+              customer.meta.billing_period_start,
+              5,
+            )
+          : undefined;
+      const payload = buildPayload({
+        finding: f,
+        event,
+        atMs: now,
+        database: o.database,
+        customer: customer?.meta,
+        breakdown,
+        run,
+      });
+      changes.push({
+        alertId: ids[i]!,
+        event,
+        payload: JSON.stringify(payload),
+        ttlSeconds: ALERT_STATE_TTL_SECONDS,
+      });
+    }
+    const done = await deps.alerts.transition(changes);
+    const k = deps.keys.at(epoch);
+    const p = deps.redis.pipeline();
+    // Customers whose aggregates have expired are no longer watched.
+    for (const c of customers) if (!snapshots.has(c)) p.srem(k.watch(partition), `c:${c}`);
+    for (const [subject, open] of watch) {
+      const key = subject.startsWith('customer:') ? `c:${subject.slice(9)}` : subject;
+      if (open) p.sadd(k.watch(partition), key);
+      else p.srem(k.watch(partition), key);
+    }
+    await p.exec();
+    for (const c of done) log.info({ alertId: c.alertId, event: c.event }, 'alert');
+    return done.length;
+  }
+
+  /** Judges every dirty subject of a partition, then the watched ones; returns the alerts sent. */
+  async function evaluatePartition(epoch: string, partition: number): Promise<number> {
+    const k = deps.keys.at(epoch);
+    const dirty = await deps.redis.hgetall(k.dirty(partition));
+    const entries = Object.entries(dirty);
+    let sent = 0;
+    for (let i = 0; i < entries.length; i += chunk) {
+      const part = entries.slice(i, i + chunk);
+      sent += await judge(
+        epoch,
+        part.map(([s]) => s),
+        partition,
+      );
+      await deps.redis.burnrateClearDirty(k.dirty(partition), ...part.flat());
+    }
+    return sent;
+  }
+
+  /** Re-judges subjects whose firing alerts may resolve as time passes (spikes fade, forecasts cool). */
+  async function sweepPartition(epoch: string, partition: number): Promise<number> {
+    const watched = await deps.redis.smembers(deps.keys.at(epoch).watch(partition));
+    let sent = 0;
+    for (let i = 0; i < watched.length; i += chunk) {
+      sent += await judge(epoch, watched.slice(i, i + chunk), partition);
+    }
+    return sent;
+  }
+
+  return {
+    evaluatePartition,
+    sweepPartition,
+    /** Runs one evaluation and reports failures once per interval instead of throwing. */
+    async safely(work: () => Promise<number>): Promise<void> {
+      try {
+        await work();
+        failing.recovered('the rules run again');
+      } catch (error) {
+        failing.warn({ err: error }, 'evaluating the rules failed; the dirty marks stay and are retried');
+      }
+    },
+  };
+}
+
+export type Evaluator = ReturnType<typeof createEvaluator>;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, unwatchFile, watchFile } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { type AlertingConfig, BUILT_IN_ALERTING, ConfigError, parseAlertingConfig } from '@burnrate/core';
 import type { Logger } from 'pino';
 import { parse as parseYaml } from 'yaml';
@@ -18,6 +18,17 @@ export function createAlertingSource(
   const log = deps.logger.child({ component: 'alerting-file' });
   let config: AlertingConfig = BUILT_IN_ALERTING;
   let digest = '';
+  let poll: NodeJS.Timeout | undefined;
+
+  /** What the file looks like on disk (a replaced file has a new inode, a rewritten one new times). */
+  function stamp(): string {
+    try {
+      const s = statSync(o.file!, { throwIfNoEntry: false });
+      return s ? `${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}` : 'absent';
+    } catch (error) {
+      return `error:${(error as Error).message}`;
+    }
+  }
 
   function read(): { config: AlertingConfig; digest: string } {
     const file = o.file!;
@@ -79,16 +90,26 @@ export function createAlertingSource(
         log.info('no BURNRATE_RULES_FILE: built-in rule defaults and no destinations');
         return;
       }
+      // Stat BEFORE reading, synchronously: a change made at any moment after it is seen by the next
+      // poll (fs.watchFile takes its first stat later, on the threadpool, and missed such a change).
+      let seen = stamp();
       // At boot an invalid file is fatal (the error names the rule and field); later it is not.
       const first = read();
       config = first.config;
       digest = first.digest;
       log.info({ file: o.file, version: digest }, 'alerting rules loaded');
       // Polling, not fs.watch: editors and config-map updates replace the file rather than write it.
-      watchFile(o.file, { interval: o.pollMs ?? 1_000, persistent: false }, () => reload());
+      poll = setInterval(() => {
+        const now = stamp();
+        if (now === seen) return;
+        seen = now;
+        reload();
+      }, o.pollMs ?? 1_000);
+      poll.unref();
     },
     async stop() {
-      if (o.file) unwatchFile(o.file);
+      clearInterval(poll);
+      poll = undefined;
     },
   };
 }

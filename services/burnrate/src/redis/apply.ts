@@ -103,6 +103,9 @@ export class OpsBuilder {
 /** Turns a batch's totals into key operations under one epoch. */
 export function batchOps(batch: BatchAggregate, k: EpochKeys, into = new OpsBuilder()): OpsBuilder {
   const pruned = new Set<string>();
+  // Ranked after every increment: a plan key must come after the period keys of ALL its customers in
+  // this batch, or the script reads a customer's cost before this batch added to it.
+  const ranks: Array<{ plan: string; customer: string; period: string }> = [];
   for (const { subject, slots } of batch.subjects.values()) {
     for (const { slot, totals } of slots.values()) {
       if (slot.kind === 'window') {
@@ -135,13 +138,16 @@ export function batchOps(batch: BatchAggregate, k: EpochKeys, into = new OpsBuil
         // The plan's ranking of customers by their current period cost (for the median whale rule).
         const meta = batch.customers.get(subject.customer);
         if (meta?.plan_kind && meta.billing_period_start === slot.start) {
-          into
-            .on(k.plan(meta.plan_kind, meta.plan_revenue_nanos), TTL_SECONDS.period)
-            .add('Z', subject.customer, key);
+          ranks.push({
+            plan: k.plan(meta.plan_kind, meta.plan_revenue_nanos),
+            customer: subject.customer,
+            period: key,
+          });
         }
       }
     }
   }
+  for (const r of ranks) into.on(r.plan, TTL_SECONDS.period).add('Z', r.customer, r.period);
   for (const m of batch.customers.values()) {
     const fields = { ...m, unmapped: m.unmapped ? '1' : '0' };
     into

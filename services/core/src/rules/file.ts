@@ -111,7 +111,8 @@ function describeIssue(issue: z.core.$ZodIssue, root: unknown): string {
   const field = (parts: (string | number)[]) =>
     parts.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
   if (issue.code === 'unrecognized_keys') {
-    return `${where(path)}: unknown setting ${issue.keys.map((k) => `"${k}"`).join(', ')}; check its spelling.`;
+    const at = path.length ? field(path) : 'the top level';
+    return `${at}: unknown setting ${issue.keys.map((k) => `"${k}"`).join(', ')}; check its spelling.`;
   }
   // defaults.<rule>.<field…>, plans.<plan>.<rule>.<field…>, customers.<id>.<rule>.<field…>
   const [section] = path;

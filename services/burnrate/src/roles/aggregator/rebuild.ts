@@ -96,41 +96,40 @@ export async function rebuildFromClickHouse(t: RebuildTarget, d: RebuildDeps): P
   )) {
     if (periodIsOpen(g.p, t.nowMs)) batch.addGroup(group(g), { kind: 'period', start: g.p }, totals(g));
   }
+  // Aliases differ from column names: ClickHouse resolves an alias before a column of the same name.
   const latest = (column: string) => `argMax(${column}, (billing_period_start, occurred_at))`;
   for (const m of await query<Record<string, string>>(
-    `SELECT customer_id, ${latest('customer_ref')} AS customer_ref, ${latest('customer_name')} AS name,
-            ${latest('plan_kind')} AS plan_kind, ${latest('plan_currency')} AS plan_currency,
-            toString(${latest('plan_revenue_nanos')}) AS plan_revenue_nanos,
-            toString(${latest('monthly_budget_nanos')}) AS monthly_budget_nanos,
-            toString(max(billing_period_start)) AS billing_period_start, max(unmapped) AS unmapped,
-            any(kafka_partition) AS partition
+    `SELECT customer_id AS cid, ${latest('customer_ref')} AS ref, ${latest('customer_name')} AS nm,
+            ${latest('plan_kind')} AS pk, ${latest('plan_currency')} AS pc,
+            toString(${latest('plan_revenue_nanos')}) AS rev, toString(${latest('monthly_budget_nanos')}) AS bud,
+            toString(max(billing_period_start)) AS period, max(unmapped) AS um, any(kafka_partition) AS part
      FROM ${facts} WHERE billing_period_start >= '${since}' AND ${where} GROUP BY customer_id`,
   )) {
     batch.noteCustomer({
-      customer_id: m.customer_id!,
-      customer_ref: m.customer_ref!,
-      name: m.name!,
-      plan_kind: m.plan_kind!,
-      plan_currency: m.plan_currency!,
-      plan_revenue_nanos: m.plan_revenue_nanos!,
-      monthly_budget_nanos: m.monthly_budget_nanos!,
-      billing_period_start: m.billing_period_start!,
-      unmapped: Number(m.unmapped) === 1,
+      customer_id: m.cid!,
+      customer_ref: m.ref!,
+      name: m.nm!,
+      plan_kind: m.pk!,
+      plan_currency: m.pc!,
+      plan_revenue_nanos: m.rev!,
+      monthly_budget_nanos: m.bud!,
+      billing_period_start: m.period!,
+      unmapped: Number(m.um) === 1,
     });
-    partitionOf.set(`c:${m.customer_id}`, Number(m.partition));
+    partitionOf.set(`c:${m.cid}`, Number(m.part));
   }
   for (const r of await query<Record<string, string>>(
-    `SELECT workflow_run_id AS id, any(customer_id) AS customer, any(workflow) AS workflow,
+    `SELECT workflow_run_id AS id, any(customer_id) AS cust, any(workflow) AS wf,
             sum(cost_total_nanos) AS cost, sum(${TOKENS}) AS tokens, count() AS steps, countIf(attempt > 1) AS retries,
             max(depth) AS depth, min(toUnixTimestamp64Milli(occurred_at)) AS first, max(toUnixTimestamp64Milli(occurred_at)) AS last,
-            any(kafka_partition) AS partition
+            any(kafka_partition) AS part
      FROM ${facts} WHERE workflow_run_id != '' AND occurred_at >= fromUnixTimestamp64Milli(${t.nowMs - RUN_HORIZON_MS}) AND ${where}
      GROUP BY workflow_run_id`,
   )) {
     batch.addRun({
       runId: r.id!,
-      customer: r.customer!,
-      workflow: r.workflow!,
+      customer: r.cust!,
+      workflow: r.wf!,
       cost: BigInt(r.cost!),
       tokens: BigInt(r.tokens!),
       steps: Number(r.steps),
@@ -139,16 +138,16 @@ export async function rebuildFromClickHouse(t: RebuildTarget, d: RebuildDeps): P
       firstSeenMs: Number(r.first),
       lastSeenMs: Number(r.last),
     });
-    partitionOf.set(`r:${r.id}`, Number(r.partition));
+    partitionOf.set(`r:${r.id}`, Number(r.part));
   }
   for (const u of await query<Record<string, string>>(
-    `SELECT toString(toDate(occurred_at)) AS day, concat(provider, '/', model) AS model, count() AS n, sum(${TOKENS}) AS tokens,
-            any(kafka_partition) AS partition
+    `SELECT toString(toDate(occurred_at)) AS day, concat(provider, '/', model) AS mdl, count() AS n, sum(${TOKENS}) AS tokens,
+            any(kafka_partition) AS part
      FROM ${facts} WHERE unpriced = 1 AND occurred_at >= toDateTime64('${yesterday} 00:00:00', 3, 'UTC') AND ${where}
-     GROUP BY day, model`,
+     GROUP BY day, mdl`,
   )) {
-    batch.addUnpriced({ day: u.day!, model: u.model!, events: Number(u.n), tokens: BigInt(u.tokens!) });
-    partitionOf.set(`u:${u.day}|${u.model}`, Number(u.partition));
+    batch.addUnpriced({ day: u.day!, model: u.mdl!, events: Number(u.n), tokens: BigInt(u.tokens!) });
+    partitionOf.set(`u:${u.day}|${u.mdl}`, Number(u.part));
   }
 
   const k = d.keys.at(epoch);

@@ -16,6 +16,7 @@ commands:
   run                 run the roles in BURNRATE_ROLES (default: all) until SIGINT/SIGTERM
   customers import F  publish customer records (JSON lines or CSV) to the customers topic
   reprice             re-price a time range with the current catalog (see --help)
+  alerts              failed deliveries, replay, re-enable a destination, alerts on record (see help)
   migrate             apply ClickHouse migrations and exit
 `;
 
@@ -44,6 +45,8 @@ async function dispatch(argv: string[], host: CliHost): Promise<number> {
       return (await import('./customers.js')).customersCommand(rest);
     case 'reprice':
       return (await import('./reprice.js')).repriceCommand(rest);
+    case 'alerts':
+      return (await import('./alerts.js')).alertsCommand(rest);
     case 'migrate':
       return (await import('./migrate-command.js')).migrateCommand();
     case 'help':

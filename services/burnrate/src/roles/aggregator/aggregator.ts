@@ -116,15 +116,34 @@ export function createAggregator(
     return (await watermarkOf(p))?.offset ?? 0n;
   }
 
-  /** Takes up a (new) epoch: every owned partition is read again from its watermark. */
+  /**
+   * Takes up a (new) epoch. A partition whose committed offset lies past its watermark (a rebuild
+   * moves watermarks back to what the ledger had stored) is read again from the watermark, even if no
+   * new event arrives for it; one behind it (a replay) reads on and skips what is counted.
+   */
   async function adopt(next: string): Promise<void> {
     epoch = next;
     watermarks.clear();
     positioned.clear();
-    if (!o.watermark) return;
+    if (!o.watermark || assigned.length === 0) return;
+    const committed = await committedOffsets();
     for (const p of assigned) {
-      consumer.seek({ topic: o.topic, partition: p, offset: (await seekTarget(p)).toString() });
+      const target = await seekTarget(p);
+      if ((committed.get(p) ?? -1n) > target) {
+        consumer.seek({ topic: o.topic, partition: p, offset: target.toString() });
+      }
       positioned.add(p);
+    }
+  }
+
+  async function committedOffsets(): Promise<Map<number, bigint>> {
+    const admin = deps.kafka.admin();
+    await admin.connect();
+    try {
+      const [offsets] = await admin.fetchOffsets({ groupId: o.groupId, topics: [o.topic] });
+      return new Map((offsets?.partitions ?? []).map((x) => [x.partition, BigInt(x.offset)]));
+    } finally {
+      await admin.disconnect();
     }
   }
 

@@ -2,6 +2,7 @@ import {
   type AlertingConfig,
   alertId,
   buildPayload,
+  type CustomerMeta,
   type CustomerSnapshot,
   decide,
   evaluateCustomer,
@@ -71,13 +72,27 @@ export function createEvaluator(o: EvaluatorConfig, deps: EvaluatorDeps) {
       deps.reader.customers(epoch, customers, now),
       deps.reader.runs(epoch, runs),
     ]);
-    const findings: Array<{ f: Finding; customer?: CustomerSnapshot; run?: RunSnapshot }> = [];
+    const findings: Array<{
+      f: Finding;
+      customer?: CustomerSnapshot;
+      run?: RunSnapshot;
+      owner?: CustomerMeta;
+    }> = [];
     for (const s of snapshots.values()) {
       const rules = config.rules.for(s.meta.customer_id, s.meta.plan_kind);
       for (const f of evaluateCustomer(s, rules)) findings.push({ f, customer: s });
     }
-    for (const r of runSnapshots.values()) {
-      for (const f of evaluateRun(r, config.rules.for(r.customer, r.planKind))) findings.push({ f, run: r });
+    const runFindings = [...runSnapshots.values()].flatMap((r) =>
+      evaluateRun(r, config.rules.for(r.customer, r.planKind)).map((f) => ({ f, run: r })),
+    );
+    if (runFindings.length > 0) {
+      // A runaway alert names its customer too, so it can be routed by customer and plan.
+      const owners = [...new Set(runFindings.map(({ run }) => run.customer))].filter(
+        (c) => !snapshots.has(c),
+      );
+      const more = await deps.reader.customers(epoch, owners, now);
+      for (const x of runFindings)
+        findings.push({ ...x, owner: (snapshots.get(x.run.customer) ?? more.get(x.run.customer))?.meta });
     }
     for (const u of unpriced) {
       const [day, model] = [u.slice(0, 10), u.slice(11)];
@@ -89,7 +104,7 @@ export function createEvaluator(o: EvaluatorConfig, deps: EvaluatorDeps) {
     const changes: AlertTransition[] = [];
     const watch = new Map<string, boolean>();
     for (let i = 0; i < findings.length; i++) {
-      const { f, customer, run } = findings[i]!;
+      const { f, customer, run, owner } = findings[i]!;
       const state = states.get(ids[i]!);
       const event = decide(f, state);
       // Subjects with a firing alert that can resolve are re-judged as time passes, without new events.
@@ -112,7 +127,7 @@ export function createEvaluator(o: EvaluatorConfig, deps: EvaluatorDeps) {
         event,
         atMs: now,
         database: o.database,
-        customer: customer?.meta,
+        customer: customer?.meta ?? owner,
         breakdown,
         run,
       });

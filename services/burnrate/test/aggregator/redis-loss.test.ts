@@ -1,0 +1,90 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pollUntil, produceRows, testTopics, uniquePrefix } from '../fixtures.js';
+import { exited } from '../process-harness.js';
+import { aggregatorStack, clickhouseTotals, eventsIn, recentRows, redisTotals } from './harness.js';
+import { privateRedis } from './private-redis.js';
+
+/**
+ * Redis loses everything mid-run — FLUSHALL, then a restart without persistence — while events keep
+ * flowing: the aggregator notices (its epoch is gone), rebuilds the open windows from ClickHouse up to
+ * what the ledger has committed, reads Kafka on from there, and converges to ClickHouse's totals
+ * within 60 s. Without the rebuild (the negative control) what Redis lost stays lost.
+ */
+let stack: Awaited<ReturnType<typeof aggregatorStack>>;
+let redis: Awaited<ReturnType<typeof privateRedis>>;
+beforeAll(async () => {
+  stack = await aggregatorStack();
+  redis = await privateRedis();
+});
+afterAll(async () => {
+  await redis.stop();
+  await stack.stop();
+});
+
+async function scenario(watermark: boolean, events: number, slices: number) {
+  const prefix = uniquePrefix();
+  const topics = await testTopics(stack.kafka, prefix);
+  const rows = recentRows(events, Date.now());
+  const customers = [...new Set(rows.map((r) => String(r.customer_id)))];
+  const runs = [...new Set(rows.map((r) => String(r.workflow_run_id)))];
+  const ledger = stack.ledger(topics, prefix);
+  await ledger.start();
+  const run = stack.spawn(
+    stack.aggregatorEnv(prefix, {
+      REDIS_URL: redis.url,
+      AGGREGATOR_WATERMARK: String(watermark),
+      AGGREGATOR_SWEEP_MS: '500',
+    }),
+  );
+  const size = Math.ceil(events / slices);
+  const applied = async () => eventsIn(await redisTotals(redis.client, prefix, customers, [], Date.now()));
+  for (let k = 0; k < slices; k++) {
+    await produceRows(stack.kafka, topics.enriched, rows.slice(k * size, (k + 1) * size), 25);
+    if (k === 0) await pollUntil(applied, (n) => n > 0, 60_000);
+    if (k === Math.floor(slices / 3)) await redis.flushAll();
+    if (k === Math.floor((2 * slices) / 3) && watermark) await redis.restartEmpty();
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  const lastEventAt = Date.now();
+  await pollUntil(
+    async () => eventsIn(await clickhouseTotals(stack.ch, Date.now())),
+    (n) => n >= events,
+    120_000,
+  );
+  const converged = async () => {
+    const now = Date.now();
+    const [c, r] = await Promise.all([
+      clickhouseTotals(stack.ch, now),
+      redisTotals(redis.client, prefix, customers, runs, now),
+    ]);
+    return { c, r, same: JSON.stringify(c) === JSON.stringify(r) };
+  };
+  const result = await pollUntil(converged, (x) => x.same, watermark ? 60_000 : 20_000);
+  const seconds = (Date.now() - lastEventAt) / 1000;
+  run.child.kill('SIGTERM');
+  await exited(run.child);
+  await ledger.stop();
+  return { ...result, seconds, output: run.output() };
+}
+
+describe('the aggregator when Redis loses its data', () => {
+  it('FLUSHALL and a restart without persistence mid-run: converges to ClickHouse within 60 s', {
+    timeout: 300_000,
+  }, async () => {
+    const r = await scenario(true, 30_000, 9);
+    expect(r.r?.customers).toEqual(r.c.customers);
+    expect(r.r?.workflows).toEqual(r.c.workflows);
+    expect(r.r?.h1).toEqual(r.c.h1);
+    expect(r.r?.h24).toEqual(r.c.h24);
+    expect(r.r?.runs).toEqual(r.c.runs);
+    expect(r.seconds).toBeLessThan(60);
+    // It rebuilt at least twice after its first start: once per loss.
+    expect(r.output.split('rolling aggregates rebuilt from ClickHouse').length - 1).toBeGreaterThanOrEqual(2);
+  });
+
+  it('negative control: without the rebuild, what Redis lost stays lost', { timeout: 300_000 }, async () => {
+    const r = await scenario(false, 6_000, 6);
+    expect(r.same).toBe(false);
+    expect(eventsIn(r.r)).toBeLessThan(eventsIn(r.c));
+  });
+});

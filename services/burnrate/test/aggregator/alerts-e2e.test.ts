@@ -48,7 +48,8 @@ function rulesFile(): string {
       '  - name: oncall',
       '    kind: webhook',
       `    url: ${receiver.url}`,
-      '    secrets: ["${ONCALL_SECRET}"]',
+      // Interpolated by burnrate from its environment, not by JavaScript.
+      `    secrets: ["$\{ONCALL_SECRET}"]`,
     ].join('\n'),
   );
   return file;
@@ -58,8 +59,7 @@ const mark = (what: string) => process.env.E2E_TIMING && console.log(`${new Date
 /** What an aggregator process said it did, from its "aggregator stopped" log line. */
 function stoppedStats(output: string) {
   const line = output.split('\n').find((l) => l.includes('"msg":"aggregator stopped"'));
-  if (process.env.E2E_TIMING) console.log(line);
-  const { rowsSkipped, rowsApplied } = JSON.parse(line ?? "{}");
+  const { rowsSkipped, rowsApplied } = JSON.parse(line ?? '{}');
   return { rowsSkipped, rowsApplied };
 }
 

@@ -12,7 +12,7 @@ import { aggregateKeys } from '../redis/aggregate-keys.js';
 import { createAggregateReader } from '../redis/aggregate-reader.js';
 import { createAlertStore } from '../redis/alert-store.js';
 import { createAggregator } from '../roles/aggregator/aggregator.js';
-import { type AlertJob, createAlertRelay } from '../roles/aggregator/alert-relay.js';
+import { type AlertJob, createAlertRelay, requeueUnfinished } from '../roles/aggregator/alert-relay.js';
 import { createEvaluator } from '../roles/aggregator/evaluator.js';
 import { createDeliveryRecorder } from '../roles/notifier/delivery-record.js';
 import { createNotifier, type DeliveryJob } from '../roles/notifier/notifier.js';
@@ -21,6 +21,8 @@ import type { Component } from './lifecycle.js';
 
 const THIRTY_DAYS_S = 30 * 86_400;
 const RETRY_LOG_INTERVAL_MS = 10_000;
+/** How far back a rebuild looks for alerts whose delivery Redis lost. */
+const REQUEUE_LOOKBACK_MS = 7 * 86_400_000;
 
 /** Where BullMQ keeps burnrate's queues (a topic prefix keeps environments apart in one Redis). */
 export const bullPrefix = (topicPrefix: string) => `${topicPrefix}burnrate:bull`;
@@ -93,7 +95,24 @@ export function alertingRoles(
           commitDelayMs: config.AGGREGATOR_COMMIT_DELAY_MS,
           retryLogIntervalMs: RETRY_LOG_INTERVAL_MS,
         },
-        { kafka: deps.kafka, redis, clickhouse, keys, alerts, evaluator, clock, logger, fatal: deps.fatal },
+        {
+          kafka: deps.kafka,
+          redis,
+          clickhouse,
+          keys,
+          alerts,
+          evaluator,
+          clock,
+          logger,
+          fatal: deps.fatal,
+          afterRebuild: async () => {
+            const queued = await requeueUnfinished(
+              { database, sinceMs: clock() - REQUEUE_LOOKBACK_MS },
+              { clickhouse, queue, alerting },
+            );
+            if (queued > 0) logger.warn({ queued }, 'alerts whose delivery Redis lost are queued again');
+          },
+        },
       ),
     );
   }

@@ -59,7 +59,7 @@ export async function crashRun(watermark: boolean) {
   const final = stack.spawn(env);
   // ClickHouse has everything, and the aggregator has caught up with the topic.
   await pollUntil(
-    async () => (await clickhouseTotals(stack.ch, Date.now())).customers,
+    async () => (await clickhouseTotals(stack.ch, topics.enriched, Date.now())).customers,
     (c) => eventsIn({ customers: c }) >= EVENTS,
     120_000,
   );
@@ -83,7 +83,7 @@ export async function crashRun(watermark: boolean) {
   await ledger.stop();
   const nowMs = Date.now();
   return {
-    clickhouse: await clickhouseTotals(stack.ch, nowMs),
+    clickhouse: await clickhouseTotals(stack.ch, topics.enriched, nowMs),
     redis: (await redisTotals(redis, prefix, customerIds, runIds, nowMs))!,
   };
 }

@@ -92,12 +92,17 @@ export interface Totals {
   events: number;
 }
 
-/** Per customer and per (customer, workflow) totals of the billing period, plus h1/h24 windows and runs, from ClickHouse. */
-export async function clickhouseTotals(ch: Awaited<ReturnType<typeof testClickHouse>>, nowMs: number) {
+/** Per customer and per (customer, workflow) totals of one topic's rows of the billing period, plus h1/h24 windows and runs, from ClickHouse. */
+export async function clickhouseTotals(
+  ch: Awaited<ReturnType<typeof testClickHouse>>,
+  topic: string,
+  nowMs: number,
+) {
   const q = async <T>(sql: string) =>
     (await ch.client.query({ query: sql, format: 'JSONEachRow' })).json<T>();
   const tokens = 'tokens_input + tokens_cached_input + tokens_cache_write + tokens_output + tokens_reasoning';
-  const facts = `${ch.database}.usage_events`;
+  // Only this test's rows: test files share one ClickHouse.
+  const facts = `(SELECT * FROM ${ch.database}.usage_events WHERE kafka_topic = '${topic}')`;
   const period = billingPeriodStart(nowMs, 1);
   const customers = await q<{ c: string; cost: string; tokens: string; n: string }>(
     `SELECT customer_id AS c, toString(sum(cost_total_nanos)) AS cost, toString(sum(${tokens})) AS tokens, count() AS n

@@ -1,5 +1,11 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bullPrefix } from '../../src/runtime/alerting-roles.js';
 import { pollUntil, produceRows, testTopics, uniquePrefix } from '../fixtures.js';
+import { startReceiver } from '../notifier/receiver.js';
 import { exited } from '../process-harness.js';
 import { aggregatorStack, clickhouseTotals, eventsIn, recentRows, redisTotals } from './harness.js';
 import { privateRedis } from './private-redis.js';
@@ -10,6 +16,7 @@ import { privateRedis } from './private-redis.js';
  * what the ledger has committed, reads Kafka on from there, and converges to ClickHouse's totals
  * within 60 s. Without the rebuild (the negative control) what Redis lost stays lost.
  */
+const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 let stack: Awaited<ReturnType<typeof aggregatorStack>>;
 let redis: Awaited<ReturnType<typeof privateRedis>>;
 beforeAll(async () => {
@@ -47,14 +54,14 @@ async function scenario(watermark: boolean, events: number, slices: number) {
   }
   const lastEventAt = Date.now();
   await pollUntil(
-    async () => eventsIn(await clickhouseTotals(stack.ch, Date.now())),
+    async () => eventsIn(await clickhouseTotals(stack.ch, topics.enriched, Date.now())),
     (n) => n >= events,
     120_000,
   );
   const converged = async () => {
     const now = Date.now();
     const [c, r] = await Promise.all([
-      clickhouseTotals(stack.ch, now),
+      clickhouseTotals(stack.ch, topics.enriched, now),
       redisTotals(redis.client, prefix, customers, runs, now),
     ]);
     return { c, r, same: JSON.stringify(c) === JSON.stringify(r) };
@@ -68,6 +75,72 @@ async function scenario(watermark: boolean, events: number, slices: number) {
 }
 
 describe('the aggregator when Redis loses its data', () => {
+  it('an alert whose queued delivery Redis lost is queued again and delivered once', {
+    timeout: 180_000,
+  }, async () => {
+    const receiver = await startReceiver({ secrets: [SECRET] });
+    const prefix = uniquePrefix();
+    const topics = await testTopics(stack.kafka, prefix);
+    const dir = mkdtempSync(join(tmpdir(), 'burnrate-rules-'));
+    writeFileSync(
+      join(dir, 'rules.yaml'),
+      `defaults: { budget: { percents: [80] }, forecast: { enabled: false }, whale: { enabled: false } }\ndestinations: [{ name: oncall, kind: webhook, url: "${receiver.url}", secrets: ["${SECRET}"] }]\n`,
+    );
+    const env = stack.aggregatorEnv(prefix, {
+      REDIS_URL: redis.url,
+      BURNRATE_RULES_FILE: join(dir, 'rules.yaml'),
+      NOTIFIER_ALLOWED_NETWORKS: '127.0.0.1/32',
+      AGGREGATOR_SWEEP_MS: '3000',
+    });
+    const ledger = stack.ledger(topics, prefix);
+    await ledger.start();
+    // No notifier yet: the alert waits in the queue, in Redis.
+    const aggregator = stack.spawn(env);
+    const rows = recentRows(10, Date.now(), 1).map((r) => ({
+      ...r,
+      monthly_budget_nanos: 100_000_000,
+      cost_total_nanos: 9_000_000,
+    }));
+    await produceRows(stack.kafka, topics.enriched, rows);
+    const queue = new Queue('alerts', { connection: redis.client, prefix: bullPrefix(prefix) });
+    const waiting = async () => (await queue.getJobCounts('waiting')).waiting ?? 0;
+    expect(await pollUntil(waiting, (n) => n === 1, 60_000)).toBe(1);
+    await pollUntil(
+      async () =>
+        (
+          await stack.ch.client.query({
+            query: `SELECT count() AS n FROM ${stack.ch.database}.alerts`,
+            format: 'JSONEachRow',
+          })
+        ).json<{ n: string }>(),
+      (r) => r[0]?.n === '1',
+      30_000,
+    );
+    await redis.restartEmpty();
+    // The failure this guards against: the queued delivery is gone.
+    expect(await waiting()).toBe(0);
+    const notifier = stack.spawn({ ...env, BURNRATE_ROLES: 'notifier' });
+    const got = await pollUntil(
+      async () => receiver.requests.length,
+      (n) => n >= 1,
+      60_000,
+    );
+    await pollUntil(
+      async () => receiver.requests.length,
+      () => false,
+      2_000,
+    );
+    for (const c of [aggregator.child, notifier.child]) c.kill('SIGTERM');
+    await Promise.all([exited(aggregator.child), exited(notifier.child)]);
+    await queue.close();
+    await ledger.stop();
+    await receiver.close();
+    expect(got).toBe(1);
+    expect(receiver.requests).toHaveLength(1);
+    expect(receiver.requests[0]!.json).toMatchObject({ rule: 'budget', threshold: '80%' });
+    expect(aggregator.output()).toContain('alerts whose delivery Redis lost are queued again');
+  });
+
   it('FLUSHALL and a restart without persistence mid-run: converges to ClickHouse within 60 s', {
     timeout: 300_000,
   }, async () => {

@@ -46,6 +46,8 @@ export interface AggregatorDeps {
   clock: () => number;
   logger: Logger;
   fatal: Fatal;
+  /** After a rebuild (Redis lost its data): queue again the alerts whose delivery was lost with it. */
+  afterRebuild?: () => Promise<void>;
 }
 
 export interface AggregatorStats {
@@ -174,6 +176,7 @@ export function createAggregator(
                 { ...deps, database: o.database, logger: log },
               );
               stats.rebuilds++;
+              await deps.afterRebuild?.();
             } finally {
               await deps.redis.del(deps.keys.rebuildLock);
             }

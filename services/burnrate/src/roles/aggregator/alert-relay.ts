@@ -1,4 +1,4 @@
-import type { AlertPayload } from '@burnrate/core';
+import { type AlertingConfig, type AlertPayload, type RoutedAlert, routeAlert } from '@burnrate/core';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -13,6 +13,17 @@ export interface AlertJob {
   payload: AlertPayload;
   /** Destinations that already have a final outcome for this message (a re-queue after data loss). */
   skipDestinations?: string[];
+}
+
+/** What routing looks at in a payload. */
+export function routedAlert(p: AlertPayload): RoutedAlert {
+  return {
+    event: p.type === 'alert.fired' ? 'fired' : 'resolved',
+    rule: p.rule,
+    severity: p.severity,
+    customer_id: p.customer?.id ?? null,
+    plan_kind: p.customer?.plan_kind ?? null,
+  };
 }
 
 /** One row of the ClickHouse `alerts` table. */
@@ -78,4 +89,44 @@ export function createAlertRelay(
       },
     },
   );
+}
+
+/** Outcomes after which a destination is done with a message. */
+const FINAL_OUTCOMES = ['delivered', 'failed', 'refused', 'disabled', 'skipped'];
+
+/**
+ * After Redis lost its data, the alerts queue is gone with it: every message on record in ClickHouse
+ * (the last `sinceMs`) that some destination it routes to has not finished with is queued again, with
+ * the finished destinations skipped. Queue jobs are keyed by message id, so this adds nothing when
+ * nothing was lost. Returns how many messages were queued.
+ */
+export async function requeueUnfinished(
+  o: { database: string; sinceMs: number },
+  deps: { clickhouse: ClickHouseClient; queue: Queue<AlertJob>; alerting: () => AlertingConfig },
+): Promise<number> {
+  let rows: Array<{ payload: string; done: string[] }>;
+  try {
+    const rs = await deps.clickhouse.query({
+      query: `SELECT any(a.payload) AS payload,
+                     groupUniqArrayIf(d.destination, d.outcome IN {final:Array(String)}) AS done
+              FROM (SELECT message_id, payload FROM ${o.database}.alerts FINAL WHERE at >= fromUnixTimestamp64Milli({since:Int64})) AS a
+              LEFT JOIN (SELECT message_id, destination, outcome FROM ${o.database}.alert_deliveries FINAL) AS d
+                ON d.message_id = a.message_id
+              GROUP BY a.message_id`,
+      query_params: { since: o.sinceMs, final: FINAL_OUTCOMES },
+      format: 'JSONEachRow',
+    });
+    rows = await rs.json();
+  } catch (error) {
+    throw classifyClickHouseError(error, 'reading the alerts to queue again');
+  }
+  const destinations = deps.alerting().destinations;
+  const jobs = rows.flatMap(({ payload: text, done }) => {
+    const payload = JSON.parse(text) as AlertPayload;
+    const routed = routeAlert(destinations, routedAlert(payload));
+    if (routed.every((d) => done.includes(d.name))) return [];
+    return [{ name: payload.type, data: { payload, skipDestinations: done }, opts: { jobId: payload.id } }];
+  });
+  if (jobs.length > 0) await deps.queue.addBulk(jobs);
+  return jobs.length;
 }

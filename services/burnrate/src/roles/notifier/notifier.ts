@@ -15,7 +15,7 @@ import { outcomeOf, retryDelayMs } from '../../delivery/outcome.js';
 import type { AggregateKeys } from '../../redis/aggregate-keys.js';
 import type { Fatal } from '../../runtime/fatal.js';
 import type { Component } from '../../runtime/lifecycle.js';
-import type { AlertJob } from '../aggregator/alert-relay.js';
+import { type AlertJob, routedAlert } from '../aggregator/alert-relay.js';
 import type { DeliveryRecord } from './delivery-record.js';
 
 /** What a job on the deliveries queue carries: one message for one destination. */
@@ -83,13 +83,9 @@ export function createNotifier(o: NotifierConfig, deps: NotifierDeps): Component
 
   async function route(job: Job<AlertJob>) {
     const { payload, skipDestinations = [] } = job.data;
-    const routed = routeAlert(deps.alerting().destinations, {
-      event: payload.type === 'alert.fired' ? 'fired' : 'resolved',
-      rule: payload.rule,
-      severity: payload.severity,
-      customer_id: payload.customer?.id ?? null,
-      plan_kind: payload.customer?.plan_kind ?? null,
-    }).filter((d) => !skipDestinations.includes(d.name));
+    const routed = routeAlert(deps.alerting().destinations, routedAlert(payload)).filter(
+      (d) => !skipDestinations.includes(d.name),
+    );
     await deps.deliveries.addBulk(
       routed.map((d) => ({
         name: 'deliver',

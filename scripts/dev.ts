@@ -1,10 +1,12 @@
 // The body of `npm start` (see start.mjs): local stack + every role in this process + demo events.
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApp, createLifecycle, createLogger, loadConfig } from '@burnrate/burnrate';
+import { formatUsdCents, generateWebhookSecret } from '@burnrate/core';
 import { describeStackFailure, startLocalStack } from '@burnrate/devstack';
 import { pino } from 'pino';
+import { startAlertReceiver } from './alert-receiver.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const say = (m: string) => console.log(`[burnrate] ${m}`);
@@ -30,18 +32,27 @@ async function main(): Promise<void> {
   const logDir = join(stack.stateDir, 'logs');
   mkdirSync(logDir, { recursive: true });
   const logFile = join(logDir, 'burnrate.log');
+  // Alerts go to a receiver in this process that verifies each signature and prints the alert.
+  const alerting = await localAlerting(stack.stateDir);
+  // The demo's earlier-in-the-month usage is emitted once per state directory (delete it to start over).
+  const backlogMarker = join(stack.stateDir, 'demo-backlog-emitted');
   const config = loadConfig({
     BURNRATE_DATA_DIR: join(stack.stateDir, 'chdb'),
+    BURNRATE_RULES_FILE: alerting.rulesFile,
+    NOTIFIER_ALLOWED_NETWORKS: '127.0.0.1/32',
+    DEMO_BACKLOG: existsSync(backlogMarker) ? 'false' : 'true',
     ...process.env,
     KAFKA_BROKERS: stack.kafkaBrokers,
     REDIS_URL: stack.redisUrl,
   });
+  if (config.DEMO_BACKLOG) writeFileSync(backlogMarker, new Date().toISOString());
   const logger = createLogger(
     config.LOG_LEVEL,
     pino.destination({ dest: logFile, sync: false, mkdir: true }),
   );
   const app = createApp(config, {
     logger,
+    env: { ...process.env, BURNRATE_LOCAL_WEBHOOK_SECRET: alerting.secret },
     fatal: (error) => {
       logger.fatal({ err: error, code: error.code }, error.message);
       console.error(`[burnrate] ${error.message} (details in ${logFile})`);
@@ -57,6 +68,7 @@ async function main(): Promise<void> {
     clearInterval(progress);
     await lifecycle.stop();
     logger.flush();
+    await alerting.receiver.close();
     await stack.stop();
     say('Stopped.');
     process.exit(code);
@@ -82,6 +94,11 @@ async function main(): Promise<void> {
   );
   say(`  curl '${ch}/?query=SELECT+count()+FROM+${config.CLICKHOUSE_DATABASE}.usage_events'`);
   say(`Kafka: ${stack.kafkaBrokers}   Redis: ${stack.redisUrl}   Logs: ${logFile}`);
+  say(
+    config.BURNRATE_RULES_FILE === alerting.rulesFile
+      ? `Alerts: signed webhooks to ${alerting.receiver.url} (rules and destinations: ${alerting.rulesFile}); each one appears below as it arrives`
+      : `Alerts: as BURNRATE_RULES_FILE (${config.BURNRATE_RULES_FILE}) routes them`,
+  );
   say('Press Ctrl-C to stop.');
   progress = setInterval(async () => {
     const client = app.clickhouse;
@@ -92,14 +109,50 @@ async function main(): Promise<void> {
         format: 'JSONEachRow',
       });
       const [row] = await rs.json<{ events: string; customers: string; cost_nanos: string }>();
-      const usd = (BigInt(row?.cost_nanos ?? '0') / 1_000_000n).toString();
       say(
-        `usage_events: ${row?.events} events, ${row?.customers} customers, ~$${Number(usd) / 1000} total cost`,
+        `usage_events: ${row?.events} events, ${row?.customers} customers, $${formatUsdCents(BigInt(row?.cost_nanos ?? '0'))} total cost; alerts received: ${alerting.receiver.count()}`,
       );
     } catch (error) {
       logger.warn({ err: error }, 'progress query failed');
     }
   }, 5_000);
+}
+
+/**
+ * The local alerting set-up: a webhook secret kept in the state directory, a receiver on 127.0.0.1
+ * that prints each alert, and an alerting file that routes every alert to it.
+ */
+async function localAlerting(stateDir: string) {
+  const secretFile = join(stateDir, 'webhook-secret');
+  if (!existsSync(secretFile)) writeFileSync(secretFile, generateWebhookSecret(), { mode: 0o600 });
+  const secret = readFileSync(secretFile, 'utf8').trim();
+  const port = Number(process.env.ALERT_RECEIVER_PORT ?? 8790);
+  const print = (line: string) => console.log(`[alert] ${line}`);
+  const receiver = await startAlertReceiver({
+    port,
+    secrets: [secret],
+    print,
+    color: process.stdout.isTTY,
+  }).catch(() => startAlertReceiver({ port: 0, secrets: [secret], print, color: process.stdout.isTTY }));
+  const rulesFile = join(stateDir, 'alerting.yaml');
+  writeFileSync(
+    rulesFile,
+    [
+      '# Written by `npm start`: every alert goes to the receiver printing them in your terminal.',
+      '# Copy this file, change the rules and destinations, and point BURNRATE_RULES_FILE at it.',
+      'defaults:',
+      '  # The demo has a month of history for Whale Labs only: a $100 floor keeps the others quiet.',
+      '  spike: { min_usd: 100 }',
+      'destinations:',
+      '  - name: terminal',
+      '    kind: webhook',
+      `    url: ${receiver.url}`,
+      // The secret stays out of the file: burnrate fills in environment variables.
+      `    secrets: ["$\{BURNRATE_LOCAL_WEBHOOK_SECRET}"]`,
+      '',
+    ].join('\n'),
+  );
+  return { secret, receiver, rulesFile };
 }
 
 await main();

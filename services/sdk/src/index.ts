@@ -1,4 +1,5 @@
 export {
+  type AlertPayload,
   generateWebhookSecret,
   type SignWebhookOptions,
   signWebhook,

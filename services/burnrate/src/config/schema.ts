@@ -114,6 +114,10 @@ export const configSchema = z.object({
   /** A notifier that dies mid-send loses its job after this long, and another sends it. */
   NOTIFIER_LOCK_MS: int(1_000, 600_000).default(30_000),
   DEMO_EVENTS_PER_SECOND: z.coerce.number().min(0).max(100_000).default(20),
+  /** Demo role: also emit usage from earlier in the billing period (`npm start` does, once per state directory). */
+  DEMO_BACKLOG: bool.default(false),
+  /** Demo role: start one looping agent run this many ms after start (-1: none). */
+  DEMO_LOOP_AFTER_MS: z.coerce.number().int().min(-1).max(3_600_000).default(10_000),
   SHUTDOWN_TIMEOUT_MS: int(100).default(30_000),
 });
 

@@ -87,6 +87,7 @@ export interface DemoEvent {
   step_id: string;
   parent_step_id: string | null;
   depth: number;
+  attempt: number;
   feature: string;
   provider: string;
   model: string;
@@ -98,11 +99,14 @@ const pick = <T>(items: readonly T[], random: () => number): T => items[Math.flo
 const between = ([lo, hi]: number[], random: () => number) => Math.floor(lo! + random() * (hi! - lo!));
 
 /** One workflow run: a root step and nested child steps, as an agent would produce them. */
-export function demoRun(random: () => number = Math.random): DemoEvent[] {
+export function demoRun(
+  random: () => number = Math.random,
+  only?: { customer_ref: string; workflow: string; model?: DemoModel },
+): DemoEvent[] {
   const weighted = [...DEMO_CUSTOMERS.flatMap((c) => Array(c.weight).fill(c.customer_ref)), UNMAPPED_REF];
-  const customer_ref = pick(weighted, random) as string;
-  const w = pick(WORKFLOWS, random);
-  const m = random() < 0.03 ? MODELS[4]! : pick(MODELS.slice(0, 4), random);
+  const customer_ref = only?.customer_ref ?? (pick(weighted, random) as string);
+  const w = only ? WORKFLOWS.find((x) => x.workflow === only.workflow)! : pick(WORKFLOWS, random);
+  const m = only?.model ?? (random() < 0.03 ? MODELS[4]! : pick(MODELS.slice(0, 4), random));
   const runId = `run_${Math.floor(random() * 1e12).toString(36)}`;
   const whale = customer_ref === 'org_whale' ? 8 : 1;
   return Array.from({ length: w.steps }, (_, i) => {
@@ -115,6 +119,7 @@ export function demoRun(random: () => number = Math.random): DemoEvent[] {
       step_id: `${runId}.s${i}`,
       parent_step_id: i === 0 ? null : `${runId}.s0`,
       depth: i === 0 ? 0 : 1,
+      attempt: 1,
       feature: w.feature,
       provider: m.provider,
       model: m.model,
@@ -128,4 +133,51 @@ export function demoRun(random: () => number = Math.random): DemoEvent[] {
       latency_ms: 200 + Math.floor(random() * 3_000),
     };
   });
+}
+
+/**
+ * Usage from earlier in the billing period, so the demo starts where a real month would be: Whale
+ * Labs has already run several times what its $200 flat plan pays, the others a modest amount. It
+ * lands between `fromMs` and an hour ago, and is emitted once per local state directory.
+ */
+export function demoBacklog(
+  fromMs: number,
+  nowMs: number,
+  random: () => number = Math.random,
+): Array<DemoEvent & { occurred_at: number }> {
+  const toMs = nowMs - 3_600_000;
+  if (toMs <= fromMs) return [];
+  const when = () => Math.floor(fromMs + random() * (toMs - fromMs));
+  const runs: DemoEvent[][] = [
+    // Whale Labs: a code-review agent on Claude Sonnet, all month — several times its $200 plan.
+    ...Array.from({ length: 280 }, () =>
+      demoRun(random, { customer_ref: 'org_whale', workflow: 'code-review-agent', model: MODELS[2]! }),
+    ),
+    ...Array.from({ length: 300 }, () => demoRun(random)).filter((r) => r[0]!.customer_ref !== 'org_whale'),
+  ];
+  return runs.flatMap((run) => {
+    const at = when();
+    return run.map((e, i) => ({ ...e, occurred_at: at + i * 1_500 }));
+  });
+}
+
+/**
+ * One step of an agent stuck in a loop: the same research step again and again, retried every fifth
+ * time and nesting slowly deeper — past the runaway cap of 50 steps well before the others.
+ */
+export function loopingRun(step: number, runId: string): DemoEvent {
+  return {
+    customer_ref: 'org_acme',
+    workflow: 'research-agent',
+    workflow_run_id: runId,
+    step_id: `${runId}.s${step}`,
+    parent_step_id: step === 0 ? null : `${runId}.s${step - 1}`,
+    depth: Math.floor(step / 8),
+    attempt: step % 5 === 4 ? 2 : 1,
+    feature: 'research',
+    provider: 'openai',
+    model: 'gpt-4.1',
+    tokens: { input: 6_000 + step * 400, cached_input: 2_000, cache_write: 0, output: 600, reasoning: 0 },
+    latency_ms: 900,
+  };
 }

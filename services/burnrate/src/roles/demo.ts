@@ -1,22 +1,32 @@
+import { billingPeriodStart } from '@burnrate/core';
 import { createEmitter, type Emitter } from '@burnrate/sdk';
 import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { TopicNames } from '../kafka/topics.js';
 import type { Component } from '../runtime/lifecycle.js';
 import { publishCustomers } from './customers-publisher.js';
-import { DEMO_CUSTOMERS, demoRun } from './demo-data.js';
+import { DEMO_CUSTOMERS, demoBacklog, demoRun, loopingRun } from './demo-data.js';
 
 /**
  * Demo traffic for `npm start`: publishes the demo customers to the compacted customers topic,
  * then emits workflow runs through the real client library at roughly `eventsPerSecond`.
  */
 export function createDemo(
-  o: { brokers: string[]; topics: TopicNames; eventsPerSecond: number },
+  o: {
+    brokers: string[];
+    topics: TopicNames;
+    eventsPerSecond: number;
+    /** Also emit usage from earlier in the billing period (once per local state directory). */
+    backlog?: boolean;
+    /** Start one looping agent run this long after start; undefined: none. */
+    loopAfterMs?: number;
+  },
   deps: { kafka: Kafka; logger: Logger },
 ): Component {
   const log = deps.logger.child({ role: 'demo' });
   let emitter: Emitter | undefined;
   let timer: NodeJS.Timeout | undefined;
+  let loop: NodeJS.Timeout | undefined;
   return {
     name: 'demo',
     async start() {
@@ -30,6 +40,23 @@ export function createDemo(
         logger: log,
       });
       emitter = sdk;
+      if (o.backlog) {
+        const now = Date.now();
+        const past = demoBacklog(
+          Math.max(Date.parse(`${billingPeriodStart(now, 1)}T00:00:00Z`), now - 7 * 86_400_000),
+          now,
+        );
+        for (const e of past) sdk.emit({ ...e, step_kind: 'llm_call' });
+        log.info({ events: past.length }, 'demo: usage from earlier in the billing period emitted');
+      }
+      if (o.loopAfterMs !== undefined) {
+        const runId = `run_loop_${Date.now().toString(36)}`;
+        let step = 0;
+        loop = setTimeout(function next() {
+          sdk.emit({ ...loopingRun(step, runId), step_kind: 'llm_call' });
+          if (++step < 70) loop = setTimeout(next, 250);
+        }, o.loopAfterMs);
+      }
       const tickMs = 100;
       let owed = 0;
       timer = setInterval(() => {
@@ -44,6 +71,7 @@ export function createDemo(
     },
     async stop() {
       clearInterval(timer);
+      clearTimeout(loop);
       if (!emitter) return;
       const report = await emitter.close({ timeoutMs: 10_000 });
       log.info({ report }, 'demo traffic stopped');

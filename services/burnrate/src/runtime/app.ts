@@ -161,7 +161,13 @@ export function createApp(config: Config, deps: AppDeps): App {
   if (roles.has('demo')) {
     components.push(
       createDemo(
-        { topics, eventsPerSecond: config.DEMO_EVENTS_PER_SECOND, brokers: config.KAFKA_BROKERS },
+        {
+          topics,
+          eventsPerSecond: config.DEMO_EVENTS_PER_SECOND,
+          brokers: config.KAFKA_BROKERS,
+          backlog: config.DEMO_BACKLOG,
+          loopAfterMs: config.DEMO_LOOP_AFTER_MS >= 0 ? config.DEMO_LOOP_AFTER_MS : undefined,
+        },
         { kafka, logger },
       ),
     );

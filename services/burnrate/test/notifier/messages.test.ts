@@ -54,7 +54,7 @@ describe('Slack message', () => {
     expect(resolved.text.startsWith(':white_check_mark: Resolved · budget · 80%: ')).toBe(true);
     const run = runawayAlert('run-7');
     const body = slackBody(slackRequest(slack, run));
-    expect(body.text.startsWith(':rotating_light: CRITICAL · runaway · steps>50: Run run-7')).toBe(true);
+    expect(body.text.startsWith(':rotating_light: CRITICAL · runaway · caps: Run run-7')).toBe(true);
     expect(body.blocks[2]!.fields!.map((f) => f.text)).toEqual(['*steps*\n60 (cap 50)']);
     expect(body.blocks.map((b) => b.type)).toEqual(['header', 'section', 'section', 'context']);
   });

@@ -151,7 +151,8 @@ export class BatchAggregate {
     for (const slot of slots) this.addGroup(group, slot, totals);
     if (row.workflow_run_id && row.occurred_at >= this.nowMs - RUN_HORIZON_MS) this.addRun(runOf(row));
     this.noteCustomer(row);
-    if (row.unpriced) this.addUnpriced({ day, model: row.model, events: 1, tokens: row.tokens });
+    if (row.unpriced && dayIsOpen(day, this.nowMs))
+      this.addUnpriced({ day, model: row.model, events: 1, tokens: row.tokens });
   }
 
   /** Adds the totals of one (customer, workflow, feature, model) group to the four subjects it feeds. */

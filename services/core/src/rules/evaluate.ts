@@ -15,6 +15,7 @@ import {
 } from './snapshots.js';
 
 const HOUR_MS = 3_600_000;
+const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
 
 /**
  * Every rule about one customer: budget, forecast, whale (revenue and plan median), spike and
@@ -238,7 +239,7 @@ function unmappedFindings(s: CustomerSnapshot, r: RuleSettings): Finding[] {
       severity: 'info',
       state: 'active',
       resolvable: false,
-      summary: `Events arrive for customer_ref ${s.meta.customer_ref}, which maps to no customer: ${s.day.events} today (${formatUsd(s.day.cost)}), attributed to ${s.meta.customer_id}. Publish a customer record for it.`,
+      summary: `Events arrive for customer_ref ${s.meta.customer_ref}, which maps to no customer: ${plural(s.day.events, 'event')} today (${formatUsd(s.day.cost)}), attributed to ${s.meta.customer_id}. Publish a customer record for it.`,
       numbers: {
         value: String(s.day.events),
         limit: '0',
@@ -251,7 +252,10 @@ function unmappedFindings(s: CustomerSnapshot, r: RuleSettings): Finding[] {
   ];
 }
 
-/** A workflow run past any of its caps: cost, steps, retries, depth. Runs are judged once each. */
+/**
+ * A workflow run past any of its caps — cost, steps, retries, depth — is one alert ("this run is out
+ * of control"), whichever cap it crossed first; the summary names every cap it is past.
+ */
 export function evaluateRun(run: RunSnapshot, r: RuleSettings): Finding[] {
   const k = r.runaway;
   if (!k.enabled) return [];
@@ -261,31 +265,37 @@ export function evaluateRun(run: RunSnapshot, r: RuleSettings): Finding[] {
     ['retries', run.retries, k.max_retries, 'retries'],
     ['depth', run.maxDepth, k.max_depth, 'depth'],
   ];
+  const past = caps.filter(([, value, cap]) => value > cap);
+  if (past.length === 0) return [];
+  const show = (unit: AlertNumbers['unit'], n: bigint | number) =>
+    unit === 'usd_nanos' ? formatUsd(BigInt(n)) : String(n);
+  const [, value, cap, unit] = past[0]!;
   const what = `Run ${run.runId}${run.workflow ? ` of ${run.workflow}` : ''} (customer ${run.customer})`;
   const facts = `${formatUsd(run.cost)}, ${run.steps} steps, ${run.retries} retries, depth ${run.maxDepth}, running ${Math.round((run.lastSeenMs - run.firstSeenMs) / 1000)} s`;
-  return caps
-    .filter(([, value, cap]) => value > cap)
-    .map(([kind, value, cap, unit]) => ({
+  return [
+    {
       rule: 'runaway',
       subject: `run:${run.runId}`,
-      threshold: unit === 'usd_nanos' ? `cost>${formatUsd(BigInt(cap))}` : `${kind}>${cap}`,
+      threshold: 'caps',
       period: 'run',
       severity: 'critical',
       state: 'active',
       resolvable: false,
-      summary: `${what} is past its ${kind} cap of ${unit === 'usd_nanos' ? formatUsd(BigInt(cap)) : cap}: ${facts}. An agent loop may be out of control.`,
+      summary: `${what} is past its ${past.map(([kind, , c, u]) => `${kind} cap (${show(u, c)})`).join(', ')}: ${facts}. An agent loop may be out of control.`,
       numbers: {
         value: String(value),
         limit: String(cap),
         unit,
         ratio: null,
         window: 'run',
+        caps_exceeded: past.map(([kind]) => kind).join(','),
         cost: run.cost.toString(),
         steps: String(run.steps),
         retries: String(run.retries),
         depth: String(run.maxDepth),
       },
-    }));
+    },
+  ];
 }
 
 /** A model that no price covered today. */
@@ -300,7 +310,7 @@ export function evaluateUnpriced(u: UnpricedSnapshot, r: RuleSettings): Finding[
       severity: 'warning',
       state: 'active',
       resolvable: false,
-      summary: `Model ${u.model} has no price: ${u.events} events (${u.tokens} tokens) on ${u.day} are stored as unpriced, not as $0. Add it to the price catalog, then re-price the period.`,
+      summary: `Model ${u.model} has no price: ${plural(u.events, 'event')} (${u.tokens} tokens) on ${u.day} ${u.events === 1 ? 'is' : 'are'} stored as unpriced, not as $0. Add it to the price catalog, then re-price the period.`,
       numbers: {
         value: String(u.events),
         limit: '0',

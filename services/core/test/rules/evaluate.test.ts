@@ -135,14 +135,31 @@ describe('rules', () => {
       firstSeenMs: NOW - 60_000,
       lastSeenMs: NOW,
     };
-    expect(evaluateRun(run, DEFAULT_RULES).map((f) => f.threshold)).toEqual(['steps>50', 'depth>8']);
-    expect(
-      evaluateRun({ ...run, cost: 25n * USD + 1n, steps: 1, maxDepth: 0 }, DEFAULT_RULES)[0],
-    ).toMatchObject({
-      threshold: 'cost>$25.00',
-      severity: 'critical',
+    // One alert per run, whichever cap came first; the summary names every cap it is past.
+    const [loop, ...more] = evaluateRun(run, DEFAULT_RULES);
+    expect(more).toEqual([]);
+    expect(loop).toMatchObject({
+      threshold: 'caps',
       period: 'run',
+      severity: 'critical',
+      subject: 'run:run_1',
     });
+    expect(loop!.numbers).toMatchObject({
+      unit: 'steps',
+      value: '51',
+      limit: '50',
+      caps_exceeded: 'steps,depth',
+    });
+    expect(loop!.summary).toContain(
+      'is past its steps cap (50), depth cap (8): $2.00, 51 steps, 10 retries, depth 9',
+    );
+    expect(
+      evaluateRun({ ...run, cost: 25n * USD + 1n, steps: 1, maxDepth: 0 }, DEFAULT_RULES)[0]!.numbers,
+    ).toMatchObject({
+      unit: 'usd_nanos',
+      limit: String(25n * USD),
+    });
+    expect(evaluateRun({ ...run, steps: 50, maxDepth: 8 }, DEFAULT_RULES)).toEqual([]);
     const unpriced = evaluateUnpriced(
       { model: 'acme-labs/x', day: '2026-11-20', events: 3, tokens: 90n },
       DEFAULT_RULES,

@@ -2,7 +2,7 @@
 // enricher, one with ClickHouse (chDB) + the ledger, and the Kafka broker — all on this machine.
 // Baseline in the same run: the raw KafkaJS consume rate of the same topic.
 //   KAFKA_BROKERS=127.0.0.1:9092 node --conditions=@burnrate/source --import tsx scripts/bench-roles.ts [events]
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import { pino } from 'pino';
 import { createKafka } from '../services/burnrate/src/kafka/client.js';
 import { ensureTopics, topicNames } from '../services/burnrate/src/kafka/topics.js';
 import { produceBenchEvents, rawConsumeRate } from './bench-events.js';
+import { spawnRole } from './bench-process.js';
 import { cpuSeconds, findPid, peakRssMb } from './proc-stats.js';
 
 const N = Number(process.argv[2] ?? 200_000);
@@ -25,32 +26,13 @@ const topics = topicNames(prefix);
 const port = 18_123 + Math.floor(Math.random() * 1000);
 
 function role(roles: string, extra: Record<string, string> = {}): ChildProcess {
-  return spawn(
-    process.execPath,
-    [
-      ...(process.env.BENCH_PROFILE_DIR
-        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
-        : []),
-      '--conditions=@burnrate/source',
-      '--import',
-      'tsx',
-      'services/burnrate/src/main.ts',
-      'run',
-    ],
-    {
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: {
-        ...process.env,
-        BURNRATE_ROLES: roles,
-        KAFKA_BROKERS: brokers,
-        BURNRATE_TOPIC_PREFIX: prefix,
-        CLICKHOUSE_HTTP_PORT: String(port),
-        CLICKHOUSE_DATABASE: 'bench',
-        LOG_LEVEL: 'warn',
-        ...extra,
-      },
-    },
-  );
+  return spawnRole(roles, {
+    KAFKA_BROKERS: brokers,
+    BURNRATE_TOPIC_PREFIX: prefix,
+    CLICKHOUSE_HTTP_PORT: String(port),
+    CLICKHOUSE_DATABASE: 'bench',
+    ...extra,
+  });
 }
 
 /** CPU µs per event of each process between two samples. */

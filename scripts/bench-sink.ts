@@ -7,38 +7,21 @@ import { mkdtempSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeUsageEvent } from '@burnrate/core';
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
-import { pino } from 'pino';
 import { CLICKHOUSE_SETTINGS, createClickHouseClient } from '../services/burnrate/src/clickhouse/client.js';
 import { migrate } from '../services/burnrate/src/clickhouse/migrate.js';
 import { FACT_COLUMNS, KAFKA_POSITION_COLUMNS } from '../services/burnrate/src/facts/columns.js';
-import { createKafka } from '../services/burnrate/src/kafka/client.js';
-import { createReferenceData } from '../services/burnrate/src/roles/enricher/reference-data.js';
 import { insertRows, type SinkRow } from '../services/burnrate/src/roles/ledger/sink.js';
-import { benchEvent } from './bench-events.js';
+import { benchEnrichedRows } from './bench-process.js';
 
 const N = Number(process.argv[2] ?? 100_000);
-const logger = pino({ level: 'warn' });
-const kafka = createKafka({ brokers: ['127.0.0.1:1'], clientId: 'bench-sink', logger });
-const stage = createReferenceData({ topic: 'unused', pricesFile: undefined }, { kafka, logger }).stage({
-  lateHorizonMs: 86_400_000,
-  maxFutureSkewMs: 300_000,
-});
-
-const rows: SinkRow[] = [];
-for (let i = 0; i < N; i++) {
-  const event = stage.decode(encodeUsageEvent(benchEvent(i)));
-  const meta = { topic: 'usage.events', partition: i % 4, offset: String(i), ingestedAtMs: Date.now() };
-  const { row } = stage.enrich(event, meta);
-  rows.push({
-    topic: 'usage.enriched',
-    partition: 0,
-    offset: BigInt(i),
-    row: 0,
-    json: `${row.slice(0, -1)},"usage.enriched",0,${i},0]`,
-  });
-}
+const rows: SinkRow[] = benchEnrichedRows(N).map(({ value }, i) => ({
+  topic: 'usage.enriched',
+  partition: 0,
+  offset: BigInt(i),
+  row: 0,
+  json: `${value.slice(0, -1)},"usage.enriched",0,${i},0]`,
+}));
 const bytes = rows.reduce((s, r) => s + r.json.length + 1, 0);
 console.log(`${N} rows, ${Math.round(bytes / N)} bytes per row as JSONCompactEachRow`);
 

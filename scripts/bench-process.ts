@@ -1,0 +1,51 @@
+// A `burnrate run` process for the multi-process benchmarks: the roles as they are deployed.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { encodeUsageEvent } from '@burnrate/core';
+import { pino } from 'pino';
+import { createKafka } from '../services/burnrate/src/kafka/client.js';
+import { createReferenceData } from '../services/burnrate/src/roles/enricher/reference-data.js';
+import { benchEvent } from './bench-events.js';
+
+export function spawnRole(roles: string, env: Record<string, string>): ChildProcess {
+  return spawn(
+    process.execPath,
+    [
+      ...(process.env.BENCH_PROFILE_DIR
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
+        : []),
+      '--conditions=@burnrate/source',
+      '--import',
+      'tsx',
+      'services/burnrate/src/main.ts',
+      'run',
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, LOG_LEVEL: 'warn', ...env, BURNRATE_ROLES: roles },
+    },
+  );
+}
+
+export const exitOf = (c: ChildProcess) =>
+  c.exitCode !== null ? Promise.resolve() : new Promise<void>((r) => c.once('exit', () => r()));
+
+/**
+ * `n` usage.enriched rows exactly as the enricher builds them from the benchmark events (the real
+ * decode, price and attribution stage), with the customer each is keyed by.
+ */
+export function benchEnrichedRows(n: number): Array<{ key: string; value: string }> {
+  const logger = pino({ level: 'warn' });
+  const kafka = createKafka({ brokers: ['127.0.0.1:1'], clientId: 'bench-rows', logger });
+  const stage = createReferenceData({ topic: 'unused', pricesFile: undefined }, { kafka, logger }).stage({
+    lateHorizonMs: 86_400_000,
+    maxFutureSkewMs: 300_000,
+  });
+  const rows: Array<{ key: string; value: string }> = [];
+  for (let i = 0; i < n; i++) {
+    const event = stage.decode(encodeUsageEvent(benchEvent(i)));
+    const meta = { topic: 'usage.events', partition: i % 4, offset: String(i), ingestedAtMs: Date.now() };
+    const { row, customerId } = stage.enrich(event, meta);
+    rows.push({ key: customerId, value: row });
+  }
+  return rows;
+}

@@ -20,8 +20,13 @@ export function spawnRole(roles: string, env: Record<string, string>): ChildProc
       'run',
     ],
     {
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, LOG_LEVEL: 'warn', ...env, BURNRATE_ROLES: roles },
+      stdio: ['ignore', process.env.BENCH_ROLE_LOGS ? 'inherit' : 'ignore', 'inherit'],
+      env: {
+        ...process.env,
+        LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
+        ...env,
+        BURNRATE_ROLES: roles,
+      },
     },
   );
 }

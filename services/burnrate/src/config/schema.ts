@@ -84,7 +84,7 @@ export const configSchema = z.object({
   AGGREGATOR_FETCH_WAIT_MS: int(10, 60_000).default(100),
   AGGREGATOR_SESSION_TIMEOUT_MS: int(6_000, 300_000).default(30_000),
   /** Rows applied in one atomic Redis script: bounds how long one call keeps Redis busy. */
-  AGGREGATOR_ROWS_PER_APPLY: int(1, 100_000).default(5_000),
+  AGGREGATOR_ROWS_PER_APPLY: int(1, 200_000).default(20_000),
   /** How often firing alerts that can resolve are re-judged (and a lost Redis is noticed while idle). */
   AGGREGATOR_SWEEP_MS: int(100, 600_000).default(5_000),
   /** Testing only: `false` turns off the watermark (the negative control of the crash test). */

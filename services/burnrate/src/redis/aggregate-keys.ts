@@ -30,7 +30,8 @@ export interface EpochKeys {
   dirty(partition: number): string;
   /** Set per partition: subjects with a firing alert that can resolve; re-judged as time passes. */
   watch(partition: number): string;
-  window(subject: Subject, window: WindowName, metric: Metric): string;
+  /** Hash of a window's buckets: field `<bucket start s>` = nano-USD, `<bucket start s>t` = tokens. */
+  window(subject: Subject, window: WindowName): string;
   day(subject: Subject, day: string): string;
   period(subject: Subject, periodStart: string): string;
   meta(customer: string): string;
@@ -41,9 +42,6 @@ export interface EpochKeys {
   /** Sorted set: customers of one plan (kind and revenue) by their current period cost. */
   plan(planKind: string, revenueNanos: string): string;
 }
-
-/** c: nano-USD, t: tokens, n: events. */
-export type Metric = 'c' | 't' | 'n';
 
 const DIMENSION_CODE: Record<Dimension, string> = { customer: 'c', workflow: 'w', feature: 'f', model: 'm' };
 const enc = encodeURIComponent;
@@ -67,7 +65,7 @@ export function aggregateKeys(topicPrefix: string): AggregateKeys {
         watermark: `${base}wm`,
         dirty: (p) => `${base}dirty:${p}`,
         watch: (p) => `${base}watch:${p}`,
-        window: (s, w, metric) => `${subject(s)}:${w}:${metric}`,
+        window: (s, w) => `${subject(s)}:${w}`,
         day: (s, day) => `${subject(s)}:d:${day}`,
         period: (s, start) => `${subject(s)}:p:${start}`,
         meta: (c) => `${base}meta:${enc(c)}`,

@@ -88,7 +88,7 @@ export function createAggregateReader(redis: Redis, keys: AggregateKeys): Aggreg
       const first = await hgetalls(
         ids.flatMap((id) => {
           const s = customerSubject(id);
-          return [k.meta(id), k.day(s, today), ...WINDOW_NAMES.map((w) => k.window(s, w, 'c'))];
+          return [k.meta(id), k.day(s, today), ...WINDOW_NAMES.map((w) => k.window(s, w))];
         }),
       );
       const per = 2 + WINDOW_NAMES.length;

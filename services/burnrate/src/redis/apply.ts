@@ -31,11 +31,11 @@ local a = 6 + d
 for k = 4, #KEYS do
   local key = KEYS[k]
   local ttl = ARGV[a]
-  local n = tonumber(ARGV[a + 1])
+  -- A key's operations travel as one JSON array of strings: (op, field, value) triples.
+  local list = cjson.decode(ARGV[a + 1])
   a = a + 2
-  for _ = 1, n do
-    local op, field, value = ARGV[a], ARGV[a + 1], ARGV[a + 2]
-    a = a + 3
+  for j = 1, #list, 3 do
+    local op, field, value = list[j], list[j + 1], list[j + 2]
     if op == 'i' then
       redis.call('HINCRBY', key, field, value)
     elseif op == 'x' then
@@ -53,13 +53,36 @@ for k = 4, #KEYS do
       if (not c) or c <= field then
         for f, v in pairs(cjson.decode(value)) do redis.call('HSET', key, f, v) end
       end
+    elseif op == 'R' then
+      -- A run's step totals in few calls: increments, then one HSET of names and extremes.
+      local r = cjson.decode(value)
+      local cur = redis.call('HMGET', key, 'depth', 'first', 'last')
+      local depth, first, last = tonumber(r.depth), tonumber(r.first), tonumber(r.last)
+      if cur[1] and tonumber(cur[1]) > depth then depth = tonumber(cur[1]) end
+      if cur[2] and tonumber(cur[2]) < first then first = tonumber(cur[2]) end
+      if cur[3] and tonumber(cur[3]) > last then last = tonumber(cur[3]) end
+      redis.call('HINCRBY', key, 'c', r.c)
+      redis.call('HINCRBY', key, 't', r.t)
+      redis.call('HINCRBY', key, 'steps', r.steps)
+      if r.retries ~= '0' then redis.call('HINCRBY', key, 'retries', r.retries) end
+      redis.call('HSET', key, 'customer', r.customer, 'workflow', r.workflow, 'plan_kind', r.plan_kind,
+        'depth', string.format('%d', depth), 'first', string.format('%d', first), 'last', string.format('%d', last))
+      -- Only a run past one of its caps needs the rules: mark it then, not after every step.
+      if r.caps then
+        local got = redis.call('HMGET', key, 'c', 'steps', 'retries')
+        local cost = got[1]
+        local past = tonumber(got[2]) > tonumber(r.caps.steps) or tonumber(got[3] or '0') > tonumber(r.caps.retries)
+          or depth > tonumber(r.caps.depth)
+          or string.len(cost) > string.len(r.caps.cost) or (string.len(cost) == string.len(r.caps.cost) and cost > r.caps.cost)
+        if past and not building then redis.call('HINCRBY', KEYS[3], field, 1) end
+      end
     elseif op == 'Z' then
       redis.call('ZADD', key, redis.call('HGET', value, 'c') or '0', field)
     elseif op == 'p' then
       if redis.call('HLEN', key) > tonumber(value) then
         local cutoff = tonumber(field)
         for _, f in ipairs(redis.call('HKEYS', key)) do
-          if tonumber(f) < cutoff then redis.call('HDEL', key, f) end
+          if tonumber(string.match(f, '^%d+')) < cutoff then redis.call('HDEL', key, f) end
         end
       end
     end
@@ -70,11 +93,12 @@ if (not building) and ARGV[4] ~= '' then redis.call('HSET', KEYS[2], ARGV[2], AR
 for i = 1, d do redis.call('HINCRBY', KEYS[3], ARGV[5 + i], 1) end
 return {'ok'}`;
 
-type Op = 'i' | 'x' | 'm' | 's' | 'a' | 'M' | 'Z' | 'p';
+type Op = 'i' | 'x' | 'm' | 's' | 'a' | 'M' | 'R' | 'Z' | 'p';
 
 /**
  * The operations on one key: HINCRBY (i), max (x), min (m), HSET (s), SADD (a), set the customer's
- * plan unless an older period's (M), rank a customer by its period cost (Z), prune old buckets (p).
+ * plan unless an older period's (M), add a run's steps (R), rank a customer by its period cost (Z),
+ * prune old buckets (p).
  */
 export class KeyOps {
   readonly ops: string[] = [];
@@ -100,8 +124,27 @@ export class OpsBuilder {
   }
 }
 
+/**
+ * The caps past which a run needs the rules (the runaway rule's, per customer); null when the rule
+ * is off for that customer. The script marks a run for judging only once it is past one.
+ */
+export type RunCaps = (
+  customer: string,
+  planKind: string,
+) => {
+  cost: bigint;
+  steps: number;
+  retries: number;
+  depth: number;
+} | null;
+
 /** Turns a batch's totals into key operations under one epoch. */
-export function batchOps(batch: BatchAggregate, k: EpochKeys, into = new OpsBuilder()): OpsBuilder {
+export function batchOps(
+  batch: BatchAggregate,
+  k: EpochKeys,
+  runCaps?: RunCaps,
+  into = new OpsBuilder(),
+): OpsBuilder {
   const pruned = new Set<string>();
   // Ranked after every increment: a plan key must come after the period keys of ALL its customers in
   // this batch, or the script reads a customer's cost before this batch added to it.
@@ -109,18 +152,14 @@ export function batchOps(batch: BatchAggregate, k: EpochKeys, into = new OpsBuil
   for (const { subject, slots } of batch.subjects.values()) {
     for (const { slot, totals } of slots.values()) {
       if (slot.kind === 'window') {
-        for (const [metric, value] of [
-          ['c', totals.cost],
-          ['t', totals.tokens],
-          ['n', totals.events],
-        ] as const) {
-          const key = k.window(subject, slot.window, metric);
-          const ops = into.on(key, TTL_SECONDS.window(slot.window));
-          ops.add('i', String(slot.start), value);
-          if (!pruned.has(key)) {
-            pruned.add(key);
-            pruneOp(ops, slot.window, batch.nowMs);
-          }
+        const key = k.window(subject, slot.window);
+        const ops = into.on(key, TTL_SECONDS.window(slot.window));
+        const start = String(slot.start);
+        ops.add('i', start, totals.cost);
+        ops.add('i', `${start}t`, totals.tokens);
+        if (!pruned.has(key)) {
+          pruned.add(key);
+          pruneOp(ops, slot.window, batch.nowMs);
         }
       } else {
         const key = slot.kind === 'day' ? k.day(subject, slot.day) : k.period(subject, slot.start);
@@ -155,17 +194,32 @@ export function batchOps(batch: BatchAggregate, k: EpochKeys, into = new OpsBuil
       .add('M', m.billing_period_start, JSON.stringify(fields));
   }
   for (const r of batch.runs.values()) {
-    const ops = into.on(k.run(r.runId), TTL_SECONDS.run);
-    ops.add('s', 'customer', r.customer);
-    ops.add('s', 'workflow', r.workflow);
-    ops.add('s', 'plan_kind', batch.customers.get(r.customer)?.plan_kind ?? '');
-    ops.add('i', 'c', r.cost);
-    ops.add('i', 't', r.tokens);
-    ops.add('i', 'steps', r.steps);
-    ops.add('i', 'retries', r.retries);
-    ops.add('x', 'depth', r.maxDepth);
-    ops.add('m', 'first', r.firstSeenMs);
-    ops.add('x', 'last', r.lastSeenMs);
+    const planKind = batch.customers.get(r.customer)?.plan_kind ?? '';
+    const caps = runCaps?.(r.customer, planKind);
+    into.on(k.run(r.runId), TTL_SECONDS.run).add(
+      'R',
+      `r:${r.runId}`,
+      JSON.stringify({
+        customer: r.customer,
+        workflow: r.workflow,
+        plan_kind: planKind,
+        c: String(r.cost),
+        t: String(r.tokens),
+        steps: String(r.steps),
+        retries: String(r.retries),
+        depth: String(r.maxDepth),
+        first: String(r.firstSeenMs),
+        last: String(r.lastSeenMs),
+        caps: caps
+          ? {
+              cost: String(caps.cost),
+              steps: String(caps.steps),
+              retries: String(caps.retries),
+              depth: String(caps.depth),
+            }
+          : undefined,
+      }),
+    );
   }
   for (const u of batch.unpriced.values()) {
     const ops = into.on(k.unpriced(u.day), TTL_SECONDS.day);
@@ -179,15 +233,17 @@ export function batchOps(batch: BatchAggregate, k: EpochKeys, into = new OpsBuil
 function pruneOp(ops: KeyOps, window: WindowName, nowMs: number): void {
   const { spanMs, bucketMs } = WINDOWS[window];
   const keep = spanMs / bucketMs;
-  // Two buckets of slack for instances whose clocks differ a little.
-  ops.add('p', String(oldestBucketSeconds(window, nowMs) - (2 * bucketMs) / 1000), keep + 8);
+  // Two fields (cost, tokens) per bucket; two buckets of slack for clocks that differ a little.
+  ops.add('p', String(oldestBucketSeconds(window, nowMs) - (2 * bucketMs) / 1000), 2 * (keep + 4));
 }
 
-/** What a batch changed that the rules must look at: its customers, runs and unpriced models. */
+/**
+ * What a batch changed that the rules must look at: its customers and unpriced models. (Runs are
+ * marked by the script itself, once past one of their caps.)
+ */
 export function dirtySubjects(batch: BatchAggregate): string[] {
   const out: string[] = [];
   for (const c of batch.customers.keys()) out.push(`c:${c}`);
-  for (const r of batch.runs.keys()) out.push(`r:${r}`);
   for (const u of batch.unpriced.values()) out.push(`u:${u.day}|${u.model}`);
   return out;
 }
@@ -201,7 +257,8 @@ export type ApplyResult =
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    burnrateApply(numberOfKeys: number, ...args: string[]): Result<string[], Context>;
+    /** Keys then arguments in ONE array: ioredis flattens it, and a spread of 100k+ items would overflow the stack. */
+    burnrateApply(numberOfKeys: number, keysAndArgs: string[]): Result<string[], Context>;
   }
 }
 
@@ -228,12 +285,13 @@ export async function applyAtomically(
   ensureScript(redis);
   const k = keys.at(epoch);
   const keyList = [keys.epoch, k.watermark, k.dirty(dirty.partition)];
-  const argv = [epoch, w.field, w.expected, w.next, String(dirty.subjects.length), ...dirty.subjects];
+  const argv = [epoch, w.field, w.expected, w.next, String(dirty.subjects.length)];
+  for (const s of dirty.subjects) argv.push(s);
   for (const o of ops.byKey.values()) {
     keyList.push(o.key);
-    argv.push(String(o.ttlSeconds), String(o.ops.length / 3), ...o.ops);
+    argv.push(String(o.ttlSeconds), JSON.stringify(o.ops));
   }
-  const [kind, current] = await redis.burnrateApply(keyList.length, ...keyList, ...argv);
+  const [kind, current] = await redis.burnrateApply(keyList.length, keyList.concat(argv));
   if (kind === 'ok') return { kind: 'ok' };
   if (kind === 'stale') return { kind: 'stale', current: current ?? '' };
   if (kind === 'epoch') return { kind: 'epoch', current: current ?? '' };
@@ -251,26 +309,18 @@ export async function writeUnpublished(redis: Redis, keys: AggregateKeys, epoch:
   let argv: string[] = [];
   const flush = async () => {
     if (keyList.length === 0) return;
+    const header = [keys.epoch, k.watermark, k.dirty(0)];
     await redis.burnrateApply(
       3 + keyList.length,
-      keys.epoch,
-      k.watermark,
-      k.dirty(0),
-      ...keyList,
-      `!${epoch}`,
-      '',
-      '*',
-      '',
-      '0',
-      ...argv,
+      header.concat(keyList, [`!${epoch}`, '', '*', '', '0'], argv),
     );
     keyList = [];
     argv = [];
   };
   for (const o of ops.byKey.values()) {
     keyList.push(o.key);
-    argv.push(String(o.ttlSeconds), String(o.ops.length / 3), ...o.ops);
-    if (argv.length > 50_000) await flush();
+    argv.push(String(o.ttlSeconds), JSON.stringify(o.ops));
+    if (argv.length > 20_000) await flush();
   }
   await flush();
 }

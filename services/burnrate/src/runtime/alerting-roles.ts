@@ -96,6 +96,7 @@ export function alertingRoles(
           retryLogIntervalMs: RETRY_LOG_INTERVAL_MS,
         },
         {
+          alerting,
           kafka: deps.kafka,
           redis,
           clickhouse,

@@ -115,14 +115,21 @@ describe('applyAtomically + the aggregate reader on a real Redis', () => {
       h24: 31_000n, // + d + e
     });
     // The 5-minute window holds a (and f, cost 0) in one 10-second bucket and b in an earlier one.
-    expect(await redis.hgetall(s.k.window(acme, 'm5', 'c'))).toEqual({
+    // One hash per window: `<bucket>` holds nano-USD, `<bucket>t` tokens.
+    const m5 = await redis.hgetall(s.k.window(acme, 'm5'));
+    expect(Object.fromEntries(Object.entries(m5).filter(([f]) => !f.endsWith('t')))).toEqual({
       [bucketStartSeconds('m5', NOW - 1_000)]: '1000',
       [bucketStartSeconds('m5', NOW - 25_000)]: '2000',
     });
-    expect(await redis.hgetall(s.k.window(acme, 'm5', 'n'))).toEqual({
-      [bucketStartSeconds('m5', NOW - 1_000)]: '2',
-      [bucketStartSeconds('m5', NOW - 25_000)]: '1',
-    });
+    expect(
+      Object.keys(m5)
+        .filter((f) => f.endsWith('t'))
+        .sort(),
+    ).toEqual(
+      [bucketStartSeconds('m5', NOW - 25_000), bucketStartSeconds('m5', NOW - 1_000)]
+        .map((b) => `${b}t`)
+        .sort(),
+    );
     // Five minutes later a, b and f have left the 5-minute window; c is still in the hour.
     expect((await acmeTotals(s, NOW + 5 * MIN))!.windows).toEqual({ m5: 0n, h1: 7_000n, h24: 31_000n });
 
@@ -330,9 +337,13 @@ describe('the epoch', () => {
 });
 
 describe('dirty marks', () => {
-  it('counts every customer, run and unpriced model of each batch in the partition dirty hash', async () => {
+  it('marks every customer and unpriced model of each batch, and a run once it is past a runaway cap', async () => {
     const s = await space.create();
-    expect(await apply(redis, s, batchOf(NOW, [...acmeRows, globexRow]), {}, 2)).toEqual({ kind: 'ok' });
+    // Caps every run with any cost is past: each run is marked, as a customer is.
+    const anyCost = () => ({ cost: 0n, steps: 1_000, retries: 1_000, depth: 1_000 });
+    expect(await apply(redis, s, batchOf(NOW, [...acmeRows, globexRow]), {}, 2, anyCost)).toEqual({
+      kind: 'ok',
+    });
     expect(await redis.hgetall(s.k.dirty(2))).toEqual({
       'c:acme': '1',
       'c:globex': '1',
@@ -341,7 +352,7 @@ describe('dirty marks', () => {
       'r:run-g': '1',
       [`u:${TODAY}|mystery/model-x`]: '1',
     });
-    await apply(redis, s, batchOf(NOW, [row({ workflow_run_id: 'run-2' })]), {}, 2);
+    await apply(redis, s, batchOf(NOW, [row({ workflow_run_id: 'run-2' })]), {}, 2, anyCost);
     expect(await redis.hgetall(s.k.dirty(2))).toEqual({
       'c:acme': '2',
       'c:globex': '1',
@@ -352,6 +363,19 @@ describe('dirty marks', () => {
     });
     // Other partitions' dirty hashes are untouched.
     expect(await redis.exists(s.k.dirty(0), s.k.dirty(1), s.k.dirty(3))).toBe(0);
+
+    // Runs within their caps (or with the rule off) are not marked: the rules need not read them.
+    const quiet = await space.create();
+    const high = () => ({ cost: 10n ** 15n, steps: 1_000, retries: 1_000, depth: 1_000 });
+    await apply(redis, quiet, batchOf(NOW, [...acmeRows, globexRow]), {}, 2, high);
+    await apply(redis, quiet, batchOf(NOW, [row({ workflow_run_id: 'run-9' })]), {}, 2, () => null);
+    expect(Object.keys(await redis.hgetall(quiet.k.dirty(2))).filter((k) => k.startsWith('r:'))).toEqual([]);
+    // Past the step cap by one: marked.
+    await apply(redis, quiet, batchOf(NOW, [row({ workflow_run_id: 'run-9' })]), {}, 2, () => ({
+      ...high(),
+      steps: 1,
+    }));
+    expect(await redis.hget(quiet.k.dirty(2), 'r:run-9')).toBe('1');
   });
 });
 
@@ -368,16 +392,14 @@ describe('TTLs and pruning', () => {
     const workflow = { dimension: 'workflow' as const, customer: 'acme', value: 'support' };
     for (const subject of [acme, workflow]) {
       for (const w of ['m5', 'h1', 'h24'] as const) {
-        for (const metric of ['c', 't', 'n'] as const) {
-          await expectTtl(s.k.window(subject, w, metric), TTL_SECONDS.window(w));
-        }
+        await expectTtl(s.k.window(subject, w), TTL_SECONDS.window(w));
       }
       await expectTtl(s.k.day(subject, TODAY), TTL_SECONDS.day);
       await expectTtl(s.k.period(subject, PERIOD), TTL_SECONDS.period);
     }
     await expectTtl(s.k.day(acme, '2026-11-28'), TTL_SECONDS.day); // row e, yesterday
     expect(TTL_SECONDS.window('m5')).toBe(430);
-    expect(TTL_SECONDS.window('h24')).toBe(87_420);
+    expect(TTL_SECONDS.window('h24')).toBe(88_320);
     await expectTtl(s.k.run('run-1'), TTL_SECONDS.run);
     await expectTtl(s.k.run('run-g'), TTL_SECONDS.run);
     await expectTtl(s.k.meta('acme'), TTL_SECONDS.period);
@@ -389,53 +411,58 @@ describe('TTLs and pruning', () => {
     expect(await redis.pttl(s.k.dirty(0))).toBe(-1);
 
     // A later write gives an (almost expired) key its full TTL again.
-    await redis.pexpire(s.k.window(acme, 'h1', 'c'), 2_000);
+    await redis.pexpire(s.k.window(acme, 'h1'), 2_000);
     await redis.pexpire(s.k.run('run-1'), 2_000);
     await apply(redis, s, batchOf(NOW, [row()]));
-    await expectTtl(s.k.window(acme, 'h1', 'c'), TTL_SECONDS.window('h1'));
+    await expectTtl(s.k.window(acme, 'h1'), TTL_SECONDS.window('h1'));
     await expectTtl(s.k.run('run-1'), TTL_SECONDS.run);
   });
 
   it('prunes buckets that left the window once a window hash holds more than it needs', async () => {
     const s = await space.create();
-    const key = s.k.window(acme, 'm5', 'c');
+    const key = s.k.window(acme, 'm5');
+    const buckets = async (k: string) => Object.keys(await redis.hgetall(k)).filter((f) => !f.endsWith('t'));
     const t0 = Date.parse('2026-11-29T11:00:00Z');
     const at = (i: number) => t0 + i * 10_000; // one 10-second bucket each
-    // 38 batches, each at its own "now": the hash grows to keep + 8 = 38 buckets without pruning.
-    for (let i = 0; i < 38; i++) await apply(redis, s, batchOf(at(i), [row({ occurred_at: at(i) })]));
-    expect(await redis.hlen(key)).toBe(38);
-    // The 39th: more than 38, so buckets older than the window minus two buckets of slack go.
-    await apply(redis, s, batchOf(at(38), [row({ occurred_at: at(38) })]));
-    const cutoff = bucketStartSeconds('m5', at(38)) - 290 - 20;
-    const left = Object.keys(await redis.hgetall(key)).map(Number);
+    // 34 batches, each at its own "now": the hash grows to (30 + 4) buckets × 2 fields without pruning.
+    for (let i = 0; i < 34; i++) await apply(redis, s, batchOf(at(i), [row({ occurred_at: at(i) })]));
+    expect(await redis.hlen(key)).toBe(68);
+    // The 35th: more than 68 fields, so buckets older than the window minus two buckets of slack go.
+    await apply(redis, s, batchOf(at(34), [row({ occurred_at: at(34) })]));
+    const cutoff = bucketStartSeconds('m5', at(34)) - 290 - 20;
+    const left = (await buckets(key)).map(Number);
     expect(left.length).toBe(32);
+    expect(await redis.hlen(key)).toBe(64);
     expect(Math.min(...left)).toBe(cutoff);
-    // The hour and day windows needed no pruning yet (39 of 60 + 8 and 96 + 8 one-minute/15-minute buckets).
-    expect(await redis.hlen(s.k.window(acme, 'h1', 'c'))).toBe(7);
+    // The hour window needed no pruning (6 of 60 + 4 one-minute buckets).
+    expect(await buckets(s.k.window(acme, 'h1'))).toHaveLength(6);
   });
 
   it('prunes stale buckets spanning more than a day at one fixed now (a writer with a wrong clock left them)', async () => {
     const s = await space.create();
-    const m5 = s.k.window(acme, 'm5', 'c');
-    const h24 = s.k.window(acme, 'h24', 'c');
-    // 50 stale 5-minute-window buckets, one every 30 minutes over the 25 hours before NOW.
+    const m5 = s.k.window(acme, 'm5');
+    const h24 = s.k.window(acme, 'h24');
+    // 70 stale 5-minute-window buckets, one every 30 minutes over the 35 hours before NOW.
     const b0 = bucketStartSeconds('m5', NOW);
-    for (let j = 1; j <= 50; j++) await redis.hset(m5, String(b0 - j * 1_800), '7');
-    // 110 15-minute buckets: 27.5 hours, more than the 96 + 8 the 24 h window may hold.
+    for (let j = 1; j <= 70; j++) await redis.hset(m5, String(b0 - j * 1_800), '7');
+    // 60 30-minute buckets (cost and tokens): 30 hours, more than the 48 + 4 the 24 h window may hold.
     const d0 = bucketStartSeconds('h24', NOW);
-    for (let j = 1; j <= 110; j++) await redis.hset(h24, String(d0 - j * 900), '7');
-    expect(await redis.hlen(m5)).toBe(50);
-    expect(await redis.hlen(h24)).toBe(110);
+    for (let j = 1; j <= 60; j++)
+      await redis.hset(h24, String(d0 - j * 1_800), '7', `${d0 - j * 1_800}t`, '1');
+    expect(await redis.hlen(m5)).toBe(70);
+    expect(await redis.hlen(h24)).toBe(120);
 
     await apply(redis, s, batchOf(NOW, [row({ occurred_at: NOW - 1_000 })]));
-    expect(await redis.hgetall(m5)).toEqual({ [bucketStartSeconds('m5', NOW - 1_000)]: '1000' });
-    // 24 h: the window's 96 buckets and two of slack stay (j = 0 … 97), the 13 older ones go.
+    const fresh = bucketStartSeconds('m5', NOW - 1_000);
+    expect(Object.keys(await redis.hgetall(m5)).sort()).toEqual([String(fresh), `${fresh}t`]);
+    // 24 h: the window's 48 buckets and two of slack stay (j = 0 … 49), the 10 older ones go.
     const left = Object.keys(await redis.hgetall(h24))
-      .map((f) => (d0 - Number(f)) / 900)
+      .filter((f) => !f.endsWith('t'))
+      .map((f) => (d0 - Number(f)) / 1_800)
       .sort((x, y) => x - y);
-    expect(left).toEqual(Array.from({ length: 98 }, (_, j) => j));
-    // The reader sums only the window's buckets (the slack bucket j = 96, 97 are not counted).
-    expect((await acmeTotals(s))!.windows).toEqual({ m5: 1_000n, h1: 1_000n, h24: 1_000n + 95n * 7n });
+    expect(left).toEqual(Array.from({ length: 50 }, (_, j) => j));
+    // The reader sums only the window's buckets (the slack buckets j = 48, 49 are not counted).
+    expect((await acmeTotals(s))!.windows).toEqual({ m5: 1_000n, h1: 1_000n, h24: 1_000n + 47n * 7n });
   });
 });
 
@@ -493,12 +520,13 @@ describe('writeUnpublished', () => {
     const e2 = s.keys.at('e2');
     const rebuilt = batchOf(NOW, [
       ...acmeRows,
-      ...Array.from({ length: 2_000 }, (_, i) =>
+      ...Array.from({ length: 12_000 }, (_, i) =>
         row({ customer_id: 'bulk', workflow_run_id: `bulk-${i}`, cost_nanos: 1, tokens: 1 }),
       ),
     ]);
     const ops = batchOps(rebuilt, e2);
-    expect([...ops.byKey.values()].reduce((n, o) => n + o.ops.length, 0)).toBeGreaterThan(50_000);
+    // Two arguments per key (its TTL and its operations): more than one 20,000-argument chunk.
+    expect(ops.byKey.size * 2).toBeGreaterThan(20_000);
     await writeUnpublished(redis, s.keys, 'e2', ops);
 
     // Nothing live changed: same epoch, same totals, and no watermark or dirty marks in e2.
@@ -512,11 +540,11 @@ describe('writeUnpublished', () => {
     const snap = await s.reader.customers(live, ['acme', 'bulk'], NOW);
     expect(snap.get('acme')!.period).toEqual({ cost: 31_000n, tokens: 810n, events: 6 });
     expect(snap.get('acme')!.windows).toEqual({ m5: 3_000n, h1: 7_000n, h24: 31_000n });
-    expect(snap.get('bulk')!.period).toEqual({ cost: 2_000n, tokens: 2_000n, events: 2_000 });
-    const ids = Array.from({ length: 2_000 }, (_, i) => `bulk-${i}`);
+    expect(snap.get('bulk')!.period).toEqual({ cost: 12_000n, tokens: 12_000n, events: 12_000 });
+    const ids = Array.from({ length: 12_000 }, (_, i) => `bulk-${i}`);
     const runs = await s.reader.runs(live, ids);
-    expect(runs.size).toBe(2_000);
-    expect(runs.get('bulk-1999')).toMatchObject({ customer: 'bulk', cost: 1n, steps: 1 });
+    expect(runs.size).toBe(12_000);
+    expect(runs.get('bulk-11999')).toMatchObject({ customer: 'bulk', cost: 1n, steps: 1 });
     expect(await s.reader.unpriced(live, TODAY, 'mystery/model-x')).toMatchObject({
       events: 1,
       tokens: 500n,

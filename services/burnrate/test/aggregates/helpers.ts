@@ -2,7 +2,13 @@ import { BatchAggregate, type UsageRow } from '@burnrate/core';
 import type { Redis } from 'ioredis';
 import { type AggregateKeys, aggregateKeys, type EpochKeys } from '../../src/redis/aggregate-keys.js';
 import { type AggregateReader, createAggregateReader } from '../../src/redis/aggregate-reader.js';
-import { type ApplyResult, applyAtomically, batchOps, dirtySubjects } from '../../src/redis/apply.js';
+import {
+  type ApplyResult,
+  applyAtomically,
+  batchOps,
+  dirtySubjects,
+  type RunCaps,
+} from '../../src/redis/apply.js';
 import { uniquePrefix } from '../fixtures.js';
 
 /** A fixed "now" for the aggregates (Redis TTLs are relative, so nothing depends on the wall clock). */
@@ -91,13 +97,14 @@ export function apply(
   batch: BatchAggregate,
   w: { field?: string; expected?: string; next?: string } = {},
   partition = 0,
+  runCaps?: RunCaps,
 ): Promise<ApplyResult> {
   return applyAtomically(
     redis,
     s.keys,
     s.epoch,
     { field: w.field ?? 'usage.enriched/0', expected: w.expected ?? '*', next: w.next ?? '' },
-    batchOps(batch, s.k),
+    batchOps(batch, s.k, runCaps),
     { partition, subjects: dirtySubjects(batch) },
   );
 }

@@ -2,7 +2,7 @@ import {
   billingPeriodEndMs,
   bucketStartSeconds,
   DAY_MS,
-  inWindow,
+  oldestBucketSeconds,
   RUN_HORIZON_MS,
   utcDay,
   WINDOW_NAMES,
@@ -110,7 +110,6 @@ export function dayIsOpen(day: string, nowMs: number): boolean {
   return day >= utcDay(nowMs - DAY_MS);
 }
 
-const subjectKey = (s: Subject) => `${s.dimension}\u0000${s.customer}\u0000${s.value}`;
 const slotKey = (s: Slot) =>
   s.kind === 'window' ? `${s.window}:${s.start}` : s.kind === 'day' ? `d:${s.day}` : `p:${s.start}`;
 
@@ -125,34 +124,48 @@ export class BatchAggregate {
   readonly customers = new Map<string, CustomerMeta>();
   readonly unpriced = new Map<string, UnpricedTotals>();
   rows = 0;
+  private readonly yesterday: string;
+  /** Per batch, one answer per billing period and one Slot object per slot key: fewer allocations. */
+  private readonly openPeriods = new Map<string, boolean>();
+  private readonly slotCache = new Map<string, Slot>();
+  private readonly windowFrom: Record<WindowName, number>;
 
-  constructor(readonly nowMs: number) {}
+  constructor(readonly nowMs: number) {
+    this.yesterday = utcDay(nowMs - DAY_MS);
+    this.windowFrom = Object.fromEntries(
+      WINDOW_NAMES.map((w) => [w, oldestBucketSeconds(w, nowMs)]),
+    ) as Record<WindowName, number>;
+  }
 
+  /** Adds one usage row everywhere it counts. Runs for every event: it allocates only what is new. */
   addRow(row: UsageRow): void {
     this.rows++;
     const slots: Slot[] = [];
+    const keys: string[] = [];
     for (const window of WINDOW_NAMES) {
-      if (inWindow(window, row.occurred_at, this.nowMs)) {
-        slots.push({ kind: 'window', window, start: bucketStartSeconds(window, row.occurred_at) });
-      }
+      const start = bucketStartSeconds(window, row.occurred_at);
+      if (start >= this.windowFrom[window])
+        this.pushSlot(slots, keys, `${window}:${start}`, () => ({ kind: 'window', window, start }));
     }
     const day = utcDay(row.occurred_at);
-    if (dayIsOpen(day, this.nowMs)) slots.push({ kind: 'day', day });
-    if (periodIsOpen(row.billing_period_start, this.nowMs)) {
-      slots.push({ kind: 'period', start: row.billing_period_start });
+    if (day >= this.yesterday) this.pushSlot(slots, keys, `d:${day}`, () => ({ kind: 'day', day }));
+    const period = row.billing_period_start;
+    let open = this.openPeriods.get(period);
+    if (open === undefined) {
+      open = periodIsOpen(period, this.nowMs);
+      this.openPeriods.set(period, open);
     }
-    const totals = { cost: row.cost_nanos, tokens: row.tokens, events: 1 };
-    const group = {
-      customer: row.customer_id,
-      workflow: row.workflow,
-      feature: row.feature,
-      model: row.model,
-    };
-    for (const slot of slots) this.addGroup(group, slot, totals);
-    if (row.workflow_run_id && row.occurred_at >= this.nowMs - RUN_HORIZON_MS) this.addRun(runOf(row));
-    this.noteCustomer(row);
-    if (row.unpriced && dayIsOpen(day, this.nowMs))
+    if (open) this.pushSlot(slots, keys, `p:${period}`, () => ({ kind: 'period', start: period }));
+    const c = row.customer_id;
+    this.addSlots('customer', c, '', slots, keys, row.cost_nanos, row.tokens);
+    this.addSlots('workflow', c, row.workflow, slots, keys, row.cost_nanos, row.tokens);
+    this.addSlots('feature', c, row.feature, slots, keys, row.cost_nanos, row.tokens);
+    this.addSlots('model', c, row.model, slots, keys, row.cost_nanos, row.tokens);
+    if (row.workflow_run_id && row.occurred_at >= this.nowMs - RUN_HORIZON_MS) this.addRowToRun(row);
+    this.noteCustomerOf(row);
+    if (row.unpriced && day >= this.yesterday) {
       this.addUnpriced({ day, model: row.model, events: 1, tokens: row.tokens });
+    }
   }
 
   /** Adds the totals of one (customer, workflow, feature, model) group to the four subjects it feeds. */
@@ -164,12 +177,7 @@ export class BatchAggregate {
   }
 
   add(subject: Subject, slot: Slot, totals: Totals): void {
-    const sk = subjectKey(subject);
-    let entry = this.subjects.get(sk);
-    if (!entry) {
-      entry = { subject, slots: new Map() };
-      this.subjects.set(sk, entry);
-    }
+    const entry = this.entryOf(subject.dimension, subject.customer, subject.value);
     const key = slotKey(slot);
     const current = entry.slots.get(key);
     if (!current) {
@@ -207,24 +215,98 @@ export class BatchAggregate {
   }
 
   /** Keeps the plan of the latest billing period seen (later rows win within a period). */
-  noteCustomer(meta: CustomerMeta | UsageRow): void {
-    const m: CustomerMeta =
-      'name' in meta
-        ? meta
-        : {
-            customer_id: meta.customer_id,
-            customer_ref: meta.customer_ref,
-            name: meta.customer_name,
-            plan_kind: meta.plan_kind,
-            plan_currency: meta.plan_currency,
-            plan_revenue_nanos: meta.plan_revenue_nanos,
-            monthly_budget_nanos: meta.monthly_budget_nanos,
-            billing_period_start: meta.billing_period_start,
-            unmapped: meta.unmapped,
-          };
+  noteCustomer(m: CustomerMeta): void {
     const current = this.customers.get(m.customer_id);
-    if (!current || m.billing_period_start >= current.billing_period_start) {
+    if (!current || m.billing_period_start >= current.billing_period_start)
       this.customers.set(m.customer_id, m);
+  }
+
+  private noteCustomerOf(row: UsageRow): void {
+    const current = this.customers.get(row.customer_id);
+    if (current && row.billing_period_start < current.billing_period_start) return;
+    if (current && current.billing_period_start === row.billing_period_start) {
+      // The same period: later rows win, but nothing needs allocating unless something changed.
+      if (
+        current.plan_revenue_nanos === row.plan_revenue_nanos &&
+        current.monthly_budget_nanos === row.monthly_budget_nanos &&
+        current.plan_kind === row.plan_kind &&
+        current.name === row.customer_name &&
+        current.plan_currency === row.plan_currency &&
+        current.customer_ref === row.customer_ref &&
+        current.unmapped === row.unmapped
+      ) {
+        return;
+      }
+    }
+    this.customers.set(row.customer_id, {
+      customer_id: row.customer_id,
+      customer_ref: row.customer_ref,
+      name: row.customer_name,
+      plan_kind: row.plan_kind,
+      plan_currency: row.plan_currency,
+      plan_revenue_nanos: row.plan_revenue_nanos,
+      monthly_budget_nanos: row.monthly_budget_nanos,
+      billing_period_start: row.billing_period_start,
+      unmapped: row.unmapped,
+    });
+  }
+
+  private addRowToRun(row: UsageRow): void {
+    const current = this.runs.get(row.workflow_run_id!);
+    if (!current) {
+      this.runs.set(row.workflow_run_id!, runOf(row));
+      return;
+    }
+    current.cost = addExact(current.cost, row.cost_nanos);
+    current.tokens = addExact(current.tokens, row.tokens);
+    current.steps += 1;
+    if (row.attempt > 1) current.retries += 1;
+    if (row.depth > current.maxDepth) current.maxDepth = row.depth;
+    if (row.occurred_at < current.firstSeenMs) current.firstSeenMs = row.occurred_at;
+    if (row.occurred_at > current.lastSeenMs) current.lastSeenMs = row.occurred_at;
+  }
+
+  private pushSlot(slots: Slot[], keys: string[], key: string, make: () => Slot): void {
+    let slot = this.slotCache.get(key);
+    if (!slot) {
+      slot = make();
+      this.slotCache.set(key, slot);
+    }
+    slots.push(slot);
+    keys.push(key);
+  }
+
+  private entryOf(dimension: Dimension, customer: string, value: string): SubjectTotals {
+    const sk = `${dimension}\u0000${customer}\u0000${value}`;
+    let entry = this.subjects.get(sk);
+    if (!entry) {
+      entry = { subject: { dimension, customer, value }, slots: new Map() };
+      this.subjects.set(sk, entry);
+    }
+    return entry;
+  }
+
+  /** One event's cost and tokens into each of `slots` of a subject. */
+  private addSlots(
+    dimension: Dimension,
+    customer: string,
+    value: string,
+    slots: Slot[],
+    keys: string[],
+    cost: number,
+    tokens: number,
+  ): void {
+    const entry = this.entryOf(dimension, customer, value);
+    for (let i = 0; i < slots.length; i++) {
+      const current = entry.slots.get(keys[i]!);
+      if (!current) {
+        entry.slots.set(keys[i]!, { slot: slots[i]!, totals: { cost, tokens, events: 1 } });
+        continue;
+      }
+      const t = current.totals;
+      t.cost = addExact(t.cost, cost);
+      t.tokens = addExact(t.tokens, tokens);
+      t.events += 1;
     }
   }
 }

@@ -9,8 +9,8 @@ export const WINDOWS = {
   m5: { spanMs: 5 * 60_000, bucketMs: 10_000, label: '5m' },
   /** The last hour at 1-minute resolution (60 buckets). */
   h1: { spanMs: 3_600_000, bucketMs: 60_000, label: '1h' },
-  /** The last 24 hours at 15-minute resolution (96 buckets). */
-  h24: { spanMs: 86_400_000, bucketMs: 900_000, label: '24h' },
+  /** The last 24 hours at 30-minute resolution (48 buckets). */
+  h24: { spanMs: 86_400_000, bucketMs: 1_800_000, label: '24h' },
 } as const;
 
 export type WindowName = keyof typeof WINDOWS;
@@ -47,9 +47,17 @@ export function sumWindow(window: WindowName, buckets: Iterable<[number, bigint]
   return total;
 }
 
-/** The UTC day (YYYY-MM-DD) holding `atMs`. */
+let lastDay = Number.NaN;
+let lastDayText = '';
+
+/** The UTC day (YYYY-MM-DD) holding `atMs`. Called for every event: the last answer is kept. */
 export function utcDay(atMs: number): string {
-  return new Date(Math.floor(atMs / DAY_MS) * DAY_MS).toISOString().slice(0, 10);
+  const day = Math.floor(atMs / DAY_MS);
+  if (day !== lastDay) {
+    lastDayText = new Date(day * DAY_MS).toISOString().slice(0, 10);
+    lastDay = day;
+  }
+  return lastDayText;
 }
 
 /** Epoch ms of 00:00 UTC of a YYYY-MM-DD day. */

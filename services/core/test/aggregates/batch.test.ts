@@ -58,7 +58,7 @@ describe('batch aggregates', () => {
     b.addRow(row({ occurred_at: Date.parse('2026-10-10T00:00:00Z'), billing_period_start: '2026-10-01' }));
     const kinds = [...b.subjects.get('customer\u0000acme\u0000')!.slots.keys()];
     expect(kinds).toEqual([
-      `h24:${Math.floor((NOW - 7_200_000) / 900_000) * 900}`,
+      `h24:${Math.floor((NOW - 7_200_000) / 1_800_000) * 1_800}`,
       'd:2026-11-29',
       'p:2026-11-01',
     ]);

@@ -14,7 +14,7 @@ describe('rolling windows from buckets', () => {
   it('puts an instant in the bucket that starts at or before it', () => {
     expect(bucketStartSeconds('m5', t('2026-11-29T10:00:09.999Z'))).toBe(t('2026-11-29T10:00:00Z') / 1000);
     expect(bucketStartSeconds('h1', t('2026-11-29T10:00:59Z'))).toBe(t('2026-11-29T10:00:00Z') / 1000);
-    expect(bucketStartSeconds('h24', t('2026-11-29T10:14:59Z'))).toBe(t('2026-11-29T10:00:00Z') / 1000);
+    expect(bucketStartSeconds('h24', t('2026-11-29T10:29:59Z'))).toBe(t('2026-11-29T10:00:00Z') / 1000);
   });
 
   it('counts the last span/bucket buckets, the current one included', () => {
@@ -22,8 +22,8 @@ describe('rolling windows from buckets', () => {
     expect(oldestBucketSeconds('m5', now)).toBe(t('2026-11-29T09:55:10Z') / 1000);
     expect(inWindow('m5', t('2026-11-29T09:55:10Z'), now)).toBe(true);
     expect(inWindow('m5', t('2026-11-29T09:55:09.999Z'), now)).toBe(false);
-    expect(inWindow('h24', t('2026-11-28T10:15:00Z'), t('2026-11-29T10:00:00Z'))).toBe(true);
-    expect(inWindow('h24', t('2026-11-28T10:14:59Z'), t('2026-11-29T10:00:00Z'))).toBe(false);
+    expect(inWindow('h24', t('2026-11-28T10:30:00Z'), t('2026-11-29T10:00:00Z'))).toBe(true);
+    expect(inWindow('h24', t('2026-11-28T10:29:59Z'), t('2026-11-29T10:00:00Z'))).toBe(false);
   });
 
   it('sums only the buckets inside the window, exactly', () => {

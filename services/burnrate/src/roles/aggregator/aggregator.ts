@@ -1,4 +1,4 @@
-import { BatchAggregate, parseUsageRow, type UsageRow } from '@burnrate/core';
+import { type AlertingConfig, BatchAggregate, BurnrateError, parseUsageRow } from '@burnrate/core';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Redis } from 'ioredis';
 import type { EachBatchPayload, Kafka } from 'kafkajs';
@@ -7,8 +7,8 @@ import { stopOnCrash } from '../../kafka/crash.js';
 import { unpackRows } from '../../kafka/pack-rows.js';
 import type { AggregateKeys } from '../../redis/aggregate-keys.js';
 import type { AlertStore } from '../../redis/alert-store.js';
-import { applyAtomically, batchOps, dirtySubjects } from '../../redis/apply.js';
-import type { Fatal } from '../../runtime/fatal.js';
+import { applyAtomically, batchOps, dirtySubjects, type RunCaps } from '../../redis/apply.js';
+import { type Fatal, fatalError } from '../../runtime/fatal.js';
 import type { Component } from '../../runtime/lifecycle.js';
 import { sleep, ThrottledLog } from '../../runtime/retry.js';
 import type { Evaluator } from './evaluator.js';
@@ -37,6 +37,8 @@ export interface AggregatorConfig {
 }
 
 export interface AggregatorDeps {
+  /** The alerting file in force: the runaway caps decide which runs the rules must judge. */
+  alerting: () => AlertingConfig;
   kafka: Kafka;
   redis: Redis;
   clickhouse: ClickHouseClient;
@@ -79,7 +81,8 @@ export function createAggregator(
     groupId: o.groupId,
     readUncommitted: false,
     maxWaitTimeInMs: o.fetchWaitMs,
-    maxBytesPerPartition: 2 * 1024 * 1024,
+    maxBytesPerPartition: 16 * 1024 * 1024,
+    maxBytes: 64 * 1024 * 1024,
     sessionTimeout: o.sessionTimeoutMs,
     heartbeatInterval: Math.max(500, Math.floor(o.sessionTimeoutMs / 10)),
   });
@@ -102,15 +105,21 @@ export function createAggregator(
   const evaluating = new Map<number, Promise<void>>();
   const again = new Set<number>();
   const field = (p: number) => `${o.topic}/${p}`;
+  const runCaps: RunCaps = (customer, planKind) => {
+    const r = deps.alerting().rules.for(customer, planKind).runaway;
+    return r.enabled
+      ? { cost: r.max_cost_nanos, steps: r.max_steps, retries: r.max_retries, depth: r.max_depth }
+      : null;
+  };
 
   async function watermarkOf(p: number): Promise<Position | null> {
-    if (!watermarks.has(p)) {
-      watermarks.set(
-        p,
-        parsePosition((await deps.redis.hget(deps.keys.at(epoch!).watermark, field(p))) ?? ''),
-      );
-    }
-    return watermarks.get(p)!;
+    const cached = watermarks.get(p);
+    if (cached !== undefined) return cached;
+    const e = epoch!;
+    const wm = parsePosition((await deps.redis.hget(deps.keys.at(e).watermark, field(p))) ?? '');
+    // An epoch adopted meanwhile cleared the cache: this answer belongs to the old one.
+    if (epoch === e) watermarks.set(p, wm);
+    return wm;
   }
 
   /** Where partition p must be read from so that nothing after its watermark is missed. */
@@ -211,22 +220,36 @@ export function createAggregator(
       if (o.watermark && !positioned.has(p)) {
         // First batch since (re)assignment: it may start past the watermark (after a rebuild the
         // watermark can lie behind this group's committed offset). Read again from the watermark.
-        positioned.add(p);
         const target = await seekTarget(p);
+        positioned.add(p);
         if (BigInt(batch.firstOffset() ?? batch.lastOffset()) > target) {
           consumer.seek({ topic: o.topic, partition: p, offset: target.toString() });
           return;
         }
       }
-      if (!(await whileWaiting(apply(batch), heartbeat))) {
+      const outcome = await whileWaiting(apply(batch), heartbeat);
+      if (outcome === 'epoch') {
         await whileWaiting(recover(heartbeat), heartbeat);
+        return;
+      }
+      if (outcome === 'behind') {
+        // The watermark moved back (Redis lost recent writes but kept its epoch): rows between it
+        // and this batch were never applied. Read again from the watermark; nothing is committed.
+        watermarks.delete(p);
+        positioned.delete(p);
+        consumer.seek({ topic: o.topic, partition: p, offset: (await seekTarget(p)).toString() });
+        positioned.add(p);
         return;
       }
       outage.recovered('Redis is reachable again; the aggregator resumed');
     } catch (error) {
+      if (!(error instanceof BurnrateError) || !error.retriable) {
+        deps.fatal(fatalError('aggregator', 'a batch could not be applied', error));
+        return;
+      }
       outage.warn(
         { err: error, partition: p },
-        'the aggregator cannot update Redis; it holds its batch and retries',
+        'the aggregator cannot apply its batch; it holds it and retries',
       );
       await sleep(1_000);
       return;
@@ -241,11 +264,63 @@ export function createAggregator(
     kick(p);
   }
 
-  /** Applies the rows after the watermark; false when the epoch changed under us. */
-  async function apply(batch: EachBatchPayload['batch']): Promise<boolean> {
+  /**
+   * Applies the rows after the watermark, streaming them into chunks of `rowsPerApply` (each chunk
+   * one atomic script). 'epoch': the epoch changed under us; 'behind': the watermark moved back.
+   * When another writer moved the watermark forward (a zombie), the batch is filtered again.
+   */
+  async function apply(batch: EachBatchPayload['batch']): Promise<'ok' | 'epoch' | 'behind'> {
     const p = batch.partition;
+    const e = epoch!;
     let wm = o.watermark ? await watermarkOf(p) : null;
-    const rows: Array<{ at: Position; row: UsageRow | null }> = [];
+    for (let pass = 0; ; pass++) {
+      const outcome = await applyFrom(batch, e, wm);
+      if (outcome.kind !== 'stale') return outcome.kind;
+      stats.conflicts++;
+      const current = parsePosition(outcome.current);
+      if (!current || !isAfter(current, outcome.expected)) return 'behind';
+      wm = current;
+      if (epoch === e) watermarks.set(p, wm);
+    }
+  }
+
+  async function applyFrom(
+    batch: EachBatchPayload['batch'],
+    e: string,
+    from: Position | null,
+  ): Promise<
+    { kind: 'ok' | 'epoch' | 'behind' } | { kind: 'stale'; current: string; expected: Position | null }
+  > {
+    const p = batch.partition;
+    let wm = from;
+    let aggregate = new BatchAggregate(deps.clock());
+    let last: Position | null = null;
+    let rows = 0;
+    const flush = async () => {
+      if (!last) return { kind: 'ok' as const };
+      if (epoch !== e) return { kind: 'epoch' as const };
+      const result = await applyAtomically(
+        deps.redis,
+        deps.keys,
+        e,
+        {
+          field: field(p),
+          expected: o.watermark ? (wm ? positionText(wm) : '') : '*',
+          next: o.watermark ? positionText(last) : '',
+        },
+        batchOps(aggregate, deps.keys.at(e), runCaps),
+        { partition: p, subjects: dirtySubjects(aggregate) },
+      );
+      if (result.kind === 'epoch') return { kind: 'epoch' as const };
+      if (result.kind === 'stale') return { kind: 'stale' as const, current: result.current, expected: wm };
+      stats.rowsApplied += rows;
+      wm = last;
+      if (epoch === e && o.watermark) watermarks.set(p, wm);
+      aggregate = new BatchAggregate(deps.clock());
+      last = null;
+      rows = 0;
+      return { kind: 'ok' as const };
+    };
     for (const m of batch.messages) {
       if (!m.value) continue;
       const offset = BigInt(m.offset);
@@ -256,53 +331,23 @@ export function createAggregator(
           stats.rowsSkipped++;
           continue;
         }
-        let row: UsageRow | null = null;
         try {
-          row = parseUsageRow(lines[i]!);
+          aggregate.addRow(parseUsageRow(lines[i]!));
         } catch (error) {
           stats.rowsInvalid++;
           outage.warn(
             { err: error, partition: p, offset: m.offset, row: i },
-            'skipping a row that is not an enriched usage row',
+            'skipping a row that is not an enriched usage row (ClickHouse refuses it too)',
           );
         }
-        rows.push({ at, row });
-      }
-    }
-    for (let i = 0; i < rows.length; ) {
-      const chunk = rows.slice(i, i + o.rowsPerApply);
-      const aggregate = new BatchAggregate(deps.clock());
-      for (const r of chunk) if (r.row) aggregate.addRow(r.row);
-      const last = chunk.at(-1)!.at;
-      const result = await applyAtomically(
-        deps.redis,
-        deps.keys,
-        epoch!,
-        {
-          field: field(p),
-          expected: o.watermark ? (wm ? positionText(wm) : '') : '*',
-          next: o.watermark ? positionText(last) : '',
-        },
-        batchOps(aggregate, deps.keys.at(epoch!)),
-        { partition: p, subjects: dirtySubjects(aggregate) },
-      );
-      if (result.kind === 'epoch') return false;
-      if (result.kind === 'stale') {
-        stats.conflicts++;
-        wm = parsePosition(result.current);
-        watermarks.set(p, wm);
-        while (i < rows.length && !isAfter(rows[i]!.at, wm)) {
-          i++;
-          stats.rowsSkipped++;
+        last = at;
+        if (++rows >= o.rowsPerApply) {
+          const r = await flush();
+          if (r.kind !== 'ok') return r;
         }
-        continue;
       }
-      wm = last;
-      watermarks.set(p, wm);
-      stats.rowsApplied += chunk.length;
-      i += chunk.length;
     }
-    return true;
+    return flush();
   }
 
   /** Runs the rules for a partition soon, once at a time, again if more came meanwhile. */

@@ -1,6 +1,11 @@
 import type { AlertPayload, Destination } from '@burnrate/core';
 import type { OutgoingRequest } from './destination-request.js';
 
+/** Slack mrkdwn treats &, < and > as control characters (<!channel>, <url|text>): escape what events carry. */
+const esc = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+/** Text inside a `code span` must not close it. */
+const code = (text: string) => esc(text).replace(/`/g, "'");
+
 const ICON = { info: ':information_source:', warning: ':warning:', critical: ':rotating_light:' } as const;
 
 /**
@@ -12,7 +17,7 @@ export function slackRequest(d: Extract<Destination, { kind: 'slack' }>, p: Aler
   const headline = `${resolved ? ':white_check_mark: Resolved' : `${ICON[p.severity]} ${p.severity.toUpperCase()}`} · ${p.rule.replace('_', ' ')} · ${p.threshold}`;
   const fields: string[] = [];
   if (p.customer) {
-    fields.push(`*Customer*\n${p.customer.name || p.customer.id} (\`${p.customer.id}\`)`);
+    fields.push(`*Customer*\n${esc(p.customer.name || p.customer.id)} (\`${code(p.customer.id)}\`)`);
     fields.push(
       `*Plan*\n${p.customer.plan_kind} · ${p.customer.plan_revenue} ${p.customer.plan_currency}/month`,
     );
@@ -25,13 +30,13 @@ export function slackRequest(d: Extract<Destination, { kind: 'slack' }>, p: Aler
   }
   const top = p.breakdown
     ? [
-        ...p.breakdown.workflows.slice(0, 3).map((w) => `• workflow *${w.name}*: $${w.cost_usd}`),
-        ...p.breakdown.models.slice(0, 3).map((m) => `• model *${m.name}*: $${m.cost_usd}`),
+        ...p.breakdown.workflows.slice(0, 3).map((w) => `• workflow *${esc(w.name)}*: $${w.cost_usd}`),
+        ...p.breakdown.models.slice(0, 3).map((m) => `• model *${esc(m.name)}*: $${m.cost_usd}`),
       ]
     : [];
   const blocks: unknown[] = [
     { type: 'header', text: { type: 'plain_text', text: headline.slice(0, 150), emoji: true } },
-    { type: 'section', text: { type: 'mrkdwn', text: p.summary } },
+    { type: 'section', text: { type: 'mrkdwn', text: esc(p.summary) } },
     { type: 'section', fields: fields.slice(0, 10).map((text) => ({ type: 'mrkdwn', text })) },
   ];
   if (top.length)
@@ -41,13 +46,13 @@ export function slackRequest(d: Extract<Destination, { kind: 'slack' }>, p: Aler
     elements: [
       {
         type: 'mrkdwn',
-        text: `period ${p.period} · alert \`${p.alert_id}\` · dig in: \`${p.sql.slice(0, 2500)}\``,
+        text: `period ${p.period} · alert \`${p.alert_id}\` · dig in: \`${code(p.sql.slice(0, 2500))}\``,
       },
     ],
   });
   return {
     url: d.url,
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ text: `${headline}: ${p.summary}`, blocks }),
+    body: JSON.stringify({ text: `${headline}: ${esc(p.summary)}`, blocks }),
   };
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isRetriable } from '@burnrate/core';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Component } from '../runtime/lifecycle.js';
@@ -92,17 +93,40 @@ export function createOutboxRelay(o: OutboxRelayConfig, deps: OutboxRelayDeps): 
     );
   }
 
+  /**
+   * Hands the batch over; if it is refused for good (a malformed entry, not an outage), entry by
+   * entry, so one bad entry cannot block the ones behind it: a refused entry is logged with its
+   * content at error level and acknowledged. Returns the ids that are done.
+   */
+  async function handleIsolating(entries: OutboxEntry[]): Promise<string[]> {
+    try {
+      await deps.handle(entries);
+      return entries.map((e) => e.id);
+    } catch (error) {
+      if (isRetriable(error)) throw error;
+      if (entries.length === 1) {
+        log.error(
+          { err: error, entry: entries[0] },
+          `${o.name} cannot relay this entry for good; it leaves the outbox (its content is in this line)`,
+        );
+        return [entries[0]!.id];
+      }
+      const done: string[] = [];
+      for (const entry of entries) done.push(...(await handleIsolating([entry])));
+      return done;
+    }
+  }
+
   async function run(r: Redis): Promise<void> {
     for (let attempt = 0; running; ) {
       try {
         const entries = await next(r);
         if (entries.length > 0) {
-          await deps.handle(entries);
-          const ids = entries.map((e) => e.id);
+          const done = await handleIsolating(entries);
           await r
             .multi()
-            .xack(o.stream, o.group, ...ids)
-            .xdel(o.stream, ...ids)
+            .xack(o.stream, o.group, ...done)
+            .xdel(o.stream, ...done)
             .exec();
         }
         attempt = 0;
@@ -126,10 +150,12 @@ export function createOutboxRelay(o: OutboxRelayConfig, deps: OutboxRelayDeps): 
   return {
     name: o.name,
     async start() {
+      running = true;
       conn = deps.redis.duplicate({ lazyConnect: true, maxRetriesPerRequest: null });
       await conn.connect();
       await ensureGroup(conn);
-      running = true;
+      // stop() may have come while connecting: then there is nothing to start.
+      if (!running) return;
       loop = run(conn);
       log.info({ stream: o.stream, consumer }, 'relay started');
     },

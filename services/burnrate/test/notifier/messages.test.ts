@@ -107,4 +107,15 @@ describe('webhook request', () => {
       timestampSeconds: Math.floor(at / 1000),
     });
   });
+
+  it('escapes what events carry, so a run id cannot ping a channel or hide a link', () => {
+    const run = runawayAlert('<!channel> <https://evil.example|log in> `x`');
+    const body = JSON.parse(
+      slackRequest({ name: 's', kind: 'slack', url: 'https://hooks.slack.com/x' }, run).body,
+    );
+    const text = JSON.stringify(body);
+    expect(text).not.toContain('<!channel>');
+    expect(text).not.toContain('<https://evil');
+    expect(text).toContain('&lt;!channel&gt;');
+  });
 });

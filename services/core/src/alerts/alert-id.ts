@@ -31,3 +31,21 @@ export function decide(f: Finding, state: AlertState | undefined): AlertEvent | 
   if (state === 'firing' && f.resolvable && f.state === 'clear') return 'resolved';
   return null;
 }
+
+/**
+ * The period before a resolvable finding's: the previous UTC day for a spike, the previous billing
+ * period for a forecast. An alert of that period still firing is the same episode: a spike that
+ * lasts past midnight is not paged again, and resolves when it clears; a forecast ends with its period.
+ */
+export function previousPeriod(f: Pick<Finding, 'rule' | 'period'>): string | null {
+  const start = Date.parse(`${f.period}T00:00:00Z`);
+  if (Number.isNaN(start)) return null;
+  const d = new Date(start);
+  if (f.rule === 'spike') return new Date(start - 86_400_000).toISOString().slice(0, 10);
+  if (f.rule === 'forecast') {
+    return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - 1, d.getUTCDate()))
+      .toISOString()
+      .slice(0, 10);
+  }
+  return null;
+}

@@ -1,5 +1,6 @@
 import type { Severity } from '../alerts/destinations.js';
 import { compareDecimal, type Decimal } from '../money/decimal.js';
+import { formatNanosAsUsd } from '../money/nanos.js';
 import { billingPeriodEndMs, DAY_MS, dayStartMs, utcDay } from '../windows/windows.js';
 import type { RuleSettings } from './settings.js';
 import {
@@ -73,7 +74,7 @@ function budgetFindings(s: CustomerSnapshot, r: RuleSettings): Finding[] {
     if (cost < amount) continue;
     out.push({
       ...base,
-      threshold: formatUsd(amount),
+      threshold: `$${formatNanosAsUsd(amount)}`,
       severity: 'warning',
       summary: `${label(s)} has spent ${formatUsd(cost)} this billing period, past the ${formatUsd(amount)} alert amount.`,
       numbers: money(cost, amount, 'billing_period'),
@@ -85,7 +86,7 @@ function budgetFindings(s: CustomerSnapshot, r: RuleSettings): Finding[] {
     out.push({
       ...base,
       period: today,
-      threshold: `${formatUsd(amount)}/day`,
+      threshold: `$${formatNanosAsUsd(amount)}/day`,
       severity: 'warning',
       summary: `${label(s)} has spent ${formatUsd(s.day.cost)} today (UTC), past the ${formatUsd(amount)} daily alert amount.`,
       numbers: money(s.day.cost, amount, 'day'),
@@ -203,8 +204,23 @@ function spikeFindings(s: CustomerSnapshot, r: RuleSettings): Finding[] {
   if (!k.enabled) return [];
   const hour = s.windows.h1;
   const before = s.windows.h24 - hour;
-  // No spend in the 23 hours before: there is no baseline to call this hour a spike against.
-  if (before <= 0n) return [];
+  // No spend in the 23 hours before: no baseline to call this hour a spike against. A spike alert
+  // still firing stays (and is watched) while the customer spends, and clears once it stops.
+  if (before <= 0n) {
+    return [
+      {
+        rule: 'spike',
+        subject: subjectOf(s),
+        threshold: `${decimalText(k.multiple)}x`,
+        period: utcDay(s.nowMs),
+        severity: 'warning',
+        state: hour === 0n ? 'clear' : 'hold',
+        resolvable: true,
+        summary: `${label(s)} has spent nothing in the last hour; the spike is over.`,
+        numbers: { ...money(hour, 0n, '1h', null), baseline_hour: '0' },
+      },
+    ];
+  }
   const h = BigInt(100 - k.hysteresis_percent);
   const above = atLeast(hour * 23n, k.multiple, before);
   const active = above && hour >= k.min_nanos;

@@ -107,7 +107,10 @@ export function parseAlertingConfig(value: unknown, source: string): AlertingCon
 function describeIssue(issue: z.core.$ZodIssue, root: unknown): string {
   const path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
   const got = valueAt(root, path);
-  const shown = got === undefined ? '' : ` (got ${describeValue(got)})`;
+  // Destinations hold secrets (webhook secrets, routing keys, URLs with a token in the path), often
+  // filled in from the environment: their values are never echoed.
+  const secret = path[0] === 'destinations';
+  const shown = got === undefined || secret ? '' : ` (got ${describeValue(got)})`;
   const field = (parts: (string | number)[]) =>
     parts.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
   if (issue.code === 'unrecognized_keys') {

@@ -117,7 +117,7 @@ const hours = z
   .number()
   .min(0)
   .max(24 * 31);
-const percent = z.number().min(0).max(100);
+const percent = z.number().int('must be a whole number of percent').min(0).max(100);
 const cap = z.number().int().min(1);
 
 /** Overrides of each rule's settings, as written in the rules file (USD amounts as `*_usd`). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CustomerMeta } from '../../src/aggregates/batch.js';
-import { alertId, decide, messageId } from '../../src/alerts/alert-id.js';
+import { alertId, decide, messageId, previousPeriod } from '../../src/alerts/alert-id.js';
 import { evaluateCustomer, evaluateRun, evaluateUnpriced } from '../../src/rules/evaluate.js';
 import { parseAlertingConfig } from '../../src/rules/file.js';
 import { DEFAULT_RULES } from '../../src/rules/settings.js';
@@ -118,7 +118,9 @@ describe('rules', () => {
     expect(spike(30n * USD, 230n * USD)!.state).toBe('active');
     expect(spike(25n * USD, 230n * USD)!.state).toBe('hold');
     expect(spike(23n * USD, 230n * USD)!.state).toBe('clear');
-    expect(spike(50n * USD, 0n)).toBeUndefined();
+    // No baseline: nothing to judge against; a firing spike holds while spending goes on, clears when it stops.
+    expect(spike(50n * USD, 0n)).toMatchObject({ state: 'hold' });
+    expect(spike(0n, 0n)).toMatchObject({ state: 'clear' });
   });
 
   it('runaway runs, unpriced models and unmapped customers', () => {
@@ -193,6 +195,12 @@ describe('alert ids and transitions', () => {
     expect(alertId(f)).toMatch(/^al_[0-9a-f]{32}$/);
     expect(alertId({ ...f, period: '2026-12-01' })).not.toBe(alertId(f));
     expect(messageId(alertId(f), 'resolved')).toBe(`${alertId(f)}-resolved`);
+  });
+
+  it('knows the period before a resolvable alert: the day before a spike, the billing period before a forecast', () => {
+    expect(previousPeriod({ rule: 'spike', period: '2026-03-01' })).toBe('2026-02-28');
+    expect(previousPeriod({ rule: 'forecast', period: '2026-01-15' })).toBe('2025-12-15');
+    expect(previousPeriod({ rule: 'budget', period: '2026-01-15' })).toBeNull();
   });
 
   it('fires once, resolves only what is firing and resolvable, never fires again in the period', () => {

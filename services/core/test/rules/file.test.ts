@@ -65,6 +65,21 @@ describe('the alerting file', () => {
     expect(refusal({ defaults: { wale: {} } }).message).toMatch(/unknown setting "wale"/);
   });
 
+  it('refuses a fractional percent (it would break exact arithmetic later) and never echoes destination values', () => {
+    expect(refusal({ defaults: { spike: { hysteresis_percent: 12.5 } } }).message).toMatch(
+      /defaults: the spike rule's hysteresis_percent must be a whole number of percent \(got 12\.5\)\./,
+    );
+    const leaked = refusal({
+      destinations: [{ name: 'oncall', kind: 'webhook', url: 'https://x.example/', secrets: [`${secret}!`] }],
+    }).message;
+    expect(leaked).toMatch(/destination "oncall": secrets/);
+    expect(leaked).not.toContain('MfKQ9r8GKYqrTwjUPD8');
+    const slack = refusal({
+      destinations: [{ name: 's', kind: 'slack', url: 'hooks.slack.com/services/T0/B0/SECRETTOKEN' }],
+    });
+    expect(slack.message).not.toContain('SECRETTOKEN');
+  });
+
   it('validates destinations: kinds, URLs, webhook secrets, unique names', () => {
     const { destinations } = parseAlertingConfig(
       {

@@ -13,7 +13,7 @@ import type { Component } from '../../runtime/lifecycle.js';
 import { sleep, ThrottledLog } from '../../runtime/retry.js';
 import type { Evaluator } from './evaluator.js';
 import { isAfter, type Position, parsePosition, positionText } from './position.js';
-import { rebuildFromClickHouse } from './rebuild.js';
+import { rebuildFromClickHouse, takeRebuildLock } from './rebuild.js';
 
 /** The aggregator's settings (createApp maps AGGREGATOR_* onto them). */
 export interface AggregatorConfig {
@@ -48,7 +48,7 @@ export interface AggregatorDeps {
   clock: () => number;
   logger: Logger;
   fatal: Fatal;
-  /** After a rebuild (Redis lost its data): queue again the alerts whose delivery was lost with it. */
+  /** During a rebuild (Redis lost its data), before it goes live: queue again the alerts whose delivery was lost with it. */
   afterRebuild?: () => Promise<void>;
 }
 
@@ -175,19 +175,25 @@ export function createAggregator(
             await deps.redis.set(deps.keys.epoch, 'e0', 'NX');
             continue;
           }
-          if (await deps.redis.set(deps.keys.rebuildLock, String(process.pid), 'PX', 120_000, 'NX')) {
+          const lock = await takeRebuildLock(deps.redis, deps.keys);
+          if (lock) {
             try {
               log.warn(
                 'no rolling aggregates in Redis (first start, FLUSHALL or a restart without persistence): rebuilding from ClickHouse',
               );
               await rebuildFromClickHouse(
-                { topic: o.topic, ledgerGroupId: o.ledgerGroupId, nowMs: deps.clock() },
+                {
+                  topic: o.topic,
+                  ledgerGroupId: o.ledgerGroupId,
+                  nowMs: deps.clock(),
+                  lockToken: lock.token,
+                  beforePublish: deps.afterRebuild,
+                },
                 { ...deps, database: o.database, logger: log },
               );
               stats.rebuilds++;
-              await deps.afterRebuild?.();
             } finally {
-              await deps.redis.del(deps.keys.rebuildLock);
+              await lock.release().catch(() => {});
             }
             continue;
           }

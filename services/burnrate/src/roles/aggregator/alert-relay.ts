@@ -1,4 +1,10 @@
-import { type AlertingConfig, type AlertPayload, type RoutedAlert, routeAlert } from '@burnrate/core';
+import {
+  type AlertingConfig,
+  type AlertPayload,
+  BurnrateError,
+  type RoutedAlert,
+  routeAlert,
+} from '@burnrate/core';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -83,9 +89,25 @@ export function createAlertRelay(
         } catch (error) {
           throw classifyClickHouseError(error, `storing ${payloads.length} alerts`);
         }
-        await deps.queue.addBulk(
-          payloads.map((payload) => ({ name: payload.type, data: { payload }, opts: { jobId: payload.id } })),
-        );
+        try {
+          await deps.queue.addBulk(
+            payloads.map((payload) => ({
+              name: payload.type,
+              data: { payload },
+              opts: { jobId: payload.id },
+            })),
+          );
+        } catch (error) {
+          // Redis (which holds the queue) is unreachable: the entries stay in the outbox.
+          throw new BurnrateError(
+            'queue_unavailable',
+            `The alerts queue could not take ${payloads.length} alerts.`,
+            {
+              retriable: true,
+              cause: error,
+            },
+          );
+        }
       },
     },
   );
@@ -110,7 +132,8 @@ export async function requeueUnfinished(
       query: `SELECT any(a.payload) AS payload,
                      groupUniqArrayIf(d.destination, d.outcome IN {final:Array(String)}) AS done
               FROM (SELECT message_id, payload FROM ${o.database}.alerts FINAL WHERE at >= fromUnixTimestamp64Milli({since:Int64})) AS a
-              LEFT JOIN (SELECT message_id, destination, outcome FROM ${o.database}.alert_deliveries FINAL) AS d
+              LEFT JOIN (SELECT message_id, destination, outcome FROM ${o.database}.alert_deliveries FINAL
+                         WHERE at >= fromUnixTimestamp64Milli({since:Int64})) AS d
                 ON d.message_id = a.message_id
               GROUP BY a.message_id`,
       query_params: { since: o.sinceMs, final: FINAL_OUTCOMES },

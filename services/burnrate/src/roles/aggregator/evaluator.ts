@@ -1,4 +1,5 @@
 import {
+  type AlertEvent,
   type AlertingConfig,
   alertId,
   buildPayload,
@@ -9,6 +10,7 @@ import {
   evaluateRun,
   evaluateUnpriced,
   type Finding,
+  previousPeriod,
   type RunSnapshot,
 } from '@burnrate/core';
 import type { Redis, Result } from 'ioredis';
@@ -78,12 +80,25 @@ export function createEvaluator(o: EvaluatorConfig, deps: EvaluatorDeps) {
       run?: RunSnapshot;
       owner?: CustomerMeta;
     }> = [];
+    // One subject's failure (a rule that throws) must not keep the others from being judged.
+    const each = <T>(subject: string, judgeOne: () => T[]): T[] => {
+      try {
+        return judgeOne();
+      } catch (error) {
+        log.error({ err: error, subject }, 'a rule failed for this subject; the others are judged');
+        return [];
+      }
+    };
     for (const s of snapshots.values()) {
       const rules = config.rules.for(s.meta.customer_id, s.meta.plan_kind);
-      for (const f of evaluateCustomer(s, rules)) findings.push({ f, customer: s });
+      for (const f of each(`c:${s.meta.customer_id}`, () => evaluateCustomer(s, rules)))
+        findings.push({ f, customer: s });
     }
     const runFindings = [...runSnapshots.values()].flatMap((r) =>
-      evaluateRun(r, config.rules.for(r.customer, r.planKind)).map((f) => ({ f, run: r })),
+      each(`r:${r.runId}`, () => evaluateRun(r, config.rules.for(r.customer, r.planKind))).map((f) => ({
+        f,
+        run: r,
+      })),
     );
     if (runFindings.length > 0) {
       // A runaway alert names its customer too, so it can be routed by customer and plan.
@@ -100,25 +115,22 @@ export function createEvaluator(o: EvaluatorConfig, deps: EvaluatorDeps) {
       for (const f of evaluateUnpriced(snapshot, config.rules.defaults)) findings.push({ f });
     }
     const ids = findings.map(({ f }) => alertId(f));
-    const states = await deps.alerts.states(ids);
+    // A resolvable alert of the previous period (yesterday's spike, last period's forecast) that is
+    // still firing belongs to the same episode.
+    const before = findings.map(({ f }) => {
+      const period = f.resolvable ? previousPeriod(f) : null;
+      return period ? { id: alertId({ ...f, period }), period } : undefined;
+    });
+    const states = await deps.alerts.states([...ids, ...before.flatMap((b) => (b ? [b.id] : []))]);
     const changes: AlertTransition[] = [];
     const watch = new Map<string, boolean>();
-    for (let i = 0; i < findings.length; i++) {
-      const { f, customer, run, owner } = findings[i]!;
-      const state = states.get(ids[i]!);
-      const event = decide(f, state);
-      // Subjects with a firing alert that can resolve are re-judged as time passes, without new events.
-      if (f.resolvable) {
-        const open = (state === 'firing' && event !== 'resolved') || event === 'fired';
-        watch.set(f.subject, (watch.get(f.subject) ?? false) || open);
-      }
-      if (!event) continue;
+    const message = async (f: Finding, event: AlertEvent, x: (typeof findings)[number]) => {
       const breakdown =
-        customer && event === 'fired'
+        x.customer && event === 'fired'
           ? await deps.reader.breakdown(
               epoch,
-              customer.meta.customer_id,
-              customer.meta.billing_period_start,
+              x.customer.meta.customer_id,
+              x.customer.meta.billing_period_start,
               5,
             )
           : undefined;
@@ -127,16 +139,42 @@ export function createEvaluator(o: EvaluatorConfig, deps: EvaluatorDeps) {
         event,
         atMs: now,
         database: o.database,
-        customer: customer?.meta ?? owner,
+        customer: x.customer?.meta ?? x.owner,
         breakdown,
-        run,
+        run: x.run,
       });
       changes.push({
-        alertId: ids[i]!,
+        alertId: alertId(f),
         event,
         payload: JSON.stringify(payload),
         ttlSeconds: ALERT_STATE_TTL_SECONDS,
       });
+    };
+    const keepWatching = (f: Finding, open: boolean) => {
+      if (f.resolvable) watch.set(f.subject, (watch.get(f.subject) ?? false) || open);
+    };
+    for (let i = 0; i < findings.length; i++) {
+      const x = findings[i]!;
+      const { f } = x;
+      const previous = before[i];
+      if (previous && states.get(previous.id) === 'firing') {
+        if (f.rule === 'spike' && f.state !== 'clear') {
+          // The same spike, past midnight: no new page; it resolves when it clears.
+          keepWatching(f, true);
+          continue;
+        }
+        const ended = f.rule === 'forecast' ? ` The billing period from ${previous.period} has ended.` : '';
+        await message({ ...f, period: previous.period, summary: `${f.summary}${ended}` }, 'resolved', x);
+        if (f.rule === 'spike') {
+          keepWatching(f, false);
+          continue;
+        }
+      }
+      const state = states.get(ids[i]!);
+      const event = decide(f, state);
+      // Subjects with a firing alert that can resolve are re-judged as time passes, without new events.
+      keepWatching(f, (state === 'firing' && event !== 'resolved') || event === 'fired');
+      if (event) await message(f, event, x);
     }
     const done = await deps.alerts.transition(changes);
     const k = deps.keys.at(epoch);

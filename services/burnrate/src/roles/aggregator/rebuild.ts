@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   BatchAggregate,
+  BurnrateError,
   DAY_MS,
   dayIsOpen,
   oldestBucketSeconds,
@@ -36,7 +37,41 @@ export interface RebuildTarget {
   /** The ledger's consumer group: its committed offsets say what ClickHouse holds for sure. */
   ledgerGroupId: string;
   nowMs: number;
+  /** The token of the rebuild lock this rebuild holds; the epoch is published only while it does. */
+  lockToken: string;
+  beforePublish?: () => Promise<void>;
 }
+
+/** Publishes a rebuilt epoch only if this rebuild still holds the lock and all its data survived. */
+const PUBLISH = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] or redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
+for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1]) end
+redis.call('SET', KEYS[4], ARGV[2])
+redis.call('DEL', KEYS[2])
+return 1`;
+
+/** Takes the rebuild lock; null when another instance holds it. */
+export async function takeRebuildLock(redis: Redis, keys: AggregateKeys) {
+  const token = randomUUID();
+  if (!(await redis.set(keys.rebuildLock, token, 'PX', LOCK_MS, 'NX'))) return null;
+  // Renewed while held, so a rebuild longer than LOCK_MS keeps it; released only by its holder.
+  const renew = setInterval(
+    () => void redis.eval(RENEW, 1, keys.rebuildLock, token, String(LOCK_MS)).catch(() => {}),
+    LOCK_MS / 4,
+  );
+  renew.unref();
+  return {
+    token,
+    async release() {
+      clearInterval(renew);
+      await redis.eval(RELEASE, 1, keys.rebuildLock, token);
+    },
+  };
+}
+
+const LOCK_MS = 120_000;
+const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`;
+const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
 const TOKENS = 'tokens_input + tokens_cached_input + tokens_cache_write + tokens_output + tokens_reasoning';
 
@@ -151,18 +186,43 @@ export async function rebuildFromClickHouse(t: RebuildTarget, d: RebuildDeps): P
   }
 
   const k = d.keys.at(epoch);
+  // The sentinel marks an epoch whose data is all written: a Redis that restarts empty in the middle
+  // of the rebuild loses it, and the publish below then refuses (the client retries commands across
+  // reconnects, so later writes would land on an empty Redis without it).
+  const sentinel = `${d.keys.rebuildLock}:${epoch}`;
+  await d.redis.set(sentinel, t.lockToken, 'EX', 3_600);
   await writeUnpublished(d.redis, d.keys, epoch, batchOps(batch, k));
   await d.alerts.restore(await alertStates(d, t.nowMs));
   // Everything rebuilt is judged again (fired alerts stay fired: their states are restored).
   const marks = d.redis.pipeline();
   for (const [subject, partition] of partitionOf) marks.hset(k.dirty(partition), subject, '1');
   await marks.exec();
-  const publish = d.redis.multi();
-  for (const [partition, offset] of covered) {
-    publish.hset(k.watermark, `${t.topic}/${partition}`, `${offset - 1n}:${ALL_ROWS}`);
+  // Deliveries Redis lost are queued again before the epoch goes live: should the process die after
+  // publishing, no later rebuild would run to do it. (Queue jobs are keyed by message id: repeats are no-ops.)
+  await t.beforePublish?.();
+  const watermarks = covered.flatMap(([partition, offset]) => [
+    `${t.topic}/${partition}`,
+    `${offset - 1n}:${ALL_ROWS}`,
+  ]);
+  d.redis.defineCommand('burnratePublishEpoch', { numberOfKeys: 4, lua: PUBLISH });
+  const published = await (
+    d.redis as unknown as { burnratePublishEpoch(...args: string[]): Promise<number> }
+  ).burnratePublishEpoch(
+    d.keys.rebuildLock,
+    sentinel,
+    k.watermark,
+    d.keys.epoch,
+    t.lockToken,
+    epoch,
+    ...watermarks,
+  );
+  if (published !== 1) {
+    throw new BurnrateError(
+      'rebuild_interrupted',
+      'Redis lost data or the rebuild lock while the aggregates were being rebuilt; the rebuild starts over.',
+      { retriable: true },
+    );
   }
-  publish.set(d.keys.epoch, epoch);
-  await publish.exec();
   d.logger.info(
     {
       epoch,

@@ -126,14 +126,13 @@ export function createEnricher(
   }
 
   /**
-   * Producers of partitions this instance no longer owns are closed: their transactional ids now
-   * belong to the new owner, which fenced them. Should a partition come back, a fresh producer is
-   * made — so a fenced producer met while processing really means this instance is a zombie.
+   * On every (re)join all producers are closed and made afresh on first use: between two
+   * assignments another instance may have owned a partition and fenced our producer for it, even if
+   * the partition came back to us. So a fenced producer met while processing can only mean this
+   * instance is a zombie.
    */
-  async function dropRevokedProducers(assigned: Record<string, number[]>): Promise<void> {
-    const owned = new Set((assigned[o.topics.events] ?? []).map((p) => `${o.topics.events}-${p}`));
+  function dropProducers(): void {
     for (const [key, producer] of producers) {
-      if (owned.has(key)) continue;
       producers.delete(key);
       void producer.then((p) => p.disconnect()).catch(() => {});
     }
@@ -144,9 +143,7 @@ export function createEnricher(
     stats: (): EnricherStats => ({ ...stats }),
     async start(): Promise<void> {
       stopOnCrash(consumer, 'enricher', deps.fatal);
-      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-        void dropRevokedProducers(payload.memberAssignment);
-      });
+      consumer.on(consumer.events.GROUP_JOIN, () => dropProducers());
       partitions = await partitionCounts(deps.kafka, o.topics);
       await consumer.connect();
       await consumer.subscribe({ topic: o.topics.events, fromBeginning: true });

@@ -6,7 +6,7 @@ import {
   type Destination,
   routeAlert,
 } from '@burnrate/core';
-import { type Job, type Queue, UnrecoverableError, Worker } from 'bullmq';
+import { DelayedError, type Job, type Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { destinationRequest } from '../../delivery/destination-request.js';
@@ -98,10 +98,20 @@ export function createNotifier(o: NotifierConfig, deps: NotifierDeps): Component
     return { destinations: routed.map((d) => d.name) };
   }
 
-  async function deliver(job: Job<DeliveryJob>) {
+  async function deliver(job: Job<DeliveryJob>, token?: string) {
     const { payload, destination: name } = job.data;
+    if (payload.type === 'alert.resolved' && token) {
+      // A resolution never overtakes its alert at a destination (PagerDuty would open an incident
+      // that nothing closes): it waits, without using an attempt, until the fired message is done.
+      const fired = await deps.deliveries.getJob(`${payload.alert_id}.${name}`);
+      if (fired && !(await fired.isCompleted()) && !(await fired.isFailed())) {
+        await job.moveToDelayed(deps.clock() + 2_000, token);
+        throw new DelayedError();
+      }
+    }
     const d = deps.alerting().destinations.find((x) => x.name === name);
     const started = deps.clock();
+    const startedMono = performance.now();
     const final = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     const base = {
       attempt_id: `${job.id}#${job.attemptsStarted}`,
@@ -113,7 +123,14 @@ export function createNotifier(o: NotifierConfig, deps: NotifierDeps): Component
       at: started,
     };
     const done = (outcome: DeliveryRecord['outcome'], status: number, error = '') =>
-      record({ ...base, outcome, status, error: error.slice(0, 2_000), duration_ms: deps.clock() - started });
+      record({
+        ...base,
+        outcome,
+        status,
+        error: error.slice(0, 2_000),
+        // A monotonic clock: a wall clock stepping back must not make a negative (unstorable) duration.
+        duration_ms: Math.round(performance.now() - startedMono),
+      });
     if (!d) {
       await done('failed', 0, `destination "${name}" is no longer in the alerting file`);
       throw new UnrecoverableError(`destination "${name}" is no longer in the alerting file`);
@@ -198,7 +215,13 @@ export function createNotifier(o: NotifierConfig, deps: NotifierDeps): Component
         }
       });
       await Promise.all([router.waitUntilReady(), sender.waitUntilReady()]);
-      log.info({ destinations: deps.alerting().destinations.map((d) => d.name) }, 'notifier started');
+      const destinations = deps.alerting().destinations.map((d) => d.name);
+      if (destinations.length === 0) {
+        log.warn(
+          'no destinations in BURNRATE_RULES_FILE: alerts are recorded in ClickHouse (burnrate.alerts) but delivered nowhere',
+        );
+      }
+      log.info({ destinations }, 'notifier started');
     },
     async stop() {
       // close() waits for jobs in progress to finish (a delivery is bounded by the request timeout).

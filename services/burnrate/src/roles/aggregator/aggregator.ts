@@ -279,7 +279,7 @@ export function createAggregator(
     const p = batch.partition;
     const e = epoch!;
     let wm = o.watermark ? await watermarkOf(p) : null;
-    for (let pass = 0; ; pass++) {
+    for (;;) {
       const outcome = await applyFrom(batch, e, wm);
       if (outcome.kind !== 'stale') return outcome.kind;
       stats.conflicts++;

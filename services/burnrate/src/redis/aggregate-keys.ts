@@ -28,6 +28,11 @@ export interface EpochKeys {
   watermark: string;
   /** Hash per partition: subject → version; what changed and still needs the rules. */
   dirty(partition: number): string;
+  /**
+   * Hash per partition: customers whose trends (spike, forecast: the rolling windows) changed; judged
+   * every sweep rather than after every batch, since reading windows costs far more than totals.
+   */
+  trends(partition: number): string;
   /** Set per partition: subjects with a firing alert that can resolve; re-judged as time passes. */
   watch(partition: number): string;
   /** Hash of a window's buckets: field `<bucket start s>` = nano-USD, `<bucket start s>t` = tokens. */
@@ -64,6 +69,7 @@ export function aggregateKeys(topicPrefix: string): AggregateKeys {
       return {
         watermark: `${base}wm`,
         dirty: (p) => `${base}dirty:${p}`,
+        trends: (p) => `${base}trends:${p}`,
         watch: (p) => `${base}watch:${p}`,
         window: (s, w) => `${subject(s)}:${w}`,
         day: (s, day) => `${subject(s)}:d:${day}`,

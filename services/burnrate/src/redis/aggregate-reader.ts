@@ -22,7 +22,13 @@ import type { AggregateKeys, EpochKeys } from './aggregate-keys.js';
 export interface AggregateReader {
   /** The live epoch, or null when Redis has no aggregates (fresh, flushed or restarted empty). */
   epoch(): Promise<string | null>;
-  customers(epoch: string, customerIds: string[], nowMs: number): Promise<Map<string, CustomerSnapshot>>;
+  /** Snapshots; with `windows: false` the rolling windows are not read (they read as 0). */
+  customers(
+    epoch: string,
+    customerIds: string[],
+    nowMs: number,
+    options?: { windows?: boolean },
+  ): Promise<Map<string, CustomerSnapshot>>;
   runs(epoch: string, runIds: string[]): Promise<Map<string, RunSnapshot>>;
   unpriced(epoch: string, day: string, model: string): Promise<UnpricedSnapshot>;
   /** A customer's top workflows and models by cost in a billing period. */
@@ -82,16 +88,17 @@ export function createAggregateReader(redis: Redis, keys: AggregateKeys): Aggreg
       return redis.get(keys.epoch);
     },
 
-    async customers(epoch, ids, nowMs) {
+    async customers(epoch, ids, nowMs, options = {}) {
       const k = keys.at(epoch);
       const today = utcDay(nowMs);
+      const windowNames = options.windows === false ? [] : WINDOW_NAMES;
       const first = await hgetalls(
         ids.flatMap((id) => {
           const s = customerSubject(id);
-          return [k.meta(id), k.day(s, today), ...WINDOW_NAMES.map((w) => k.window(s, w))];
+          return [k.meta(id), k.day(s, today), ...windowNames.map((w) => k.window(s, w))];
         }),
       );
-      const per = 2 + WINDOW_NAMES.length;
+      const per = 2 + windowNames.length;
       const metas = new Map<string, CustomerMeta>();
       ids.forEach((id, i) => {
         const m = first[i * per]!;
@@ -119,8 +126,8 @@ export function createAggregateReader(redis: Redis, keys: AggregateKeys): Aggreg
       known.forEach((id, j) => {
         const i = ids.indexOf(id);
         const meta = metas.get(id)!;
-        const windows = {} as Record<WindowName, bigint>;
-        WINDOW_NAMES.forEach((w, n) => {
+        const windows = { m5: 0n, h1: 0n, h24: 0n } as Record<WindowName, bigint>;
+        windowNames.forEach((w, n) => {
           const buckets = Object.entries(first[i * per + 2 + n]!).map(
             ([s, v]) => [Number(s), BigInt(v)] as [number, bigint],
           );

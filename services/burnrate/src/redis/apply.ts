@@ -28,7 +28,7 @@ if not building then
 end
 local d = tonumber(ARGV[5])
 local a = 6 + d
-for k = 4, #KEYS do
+for k = 5, #KEYS do
   local key = KEYS[k]
   local ttl = ARGV[a]
   -- A key's operations travel as one JSON array of strings: (op, field, value) triples.
@@ -90,7 +90,14 @@ for k = 4, #KEYS do
   if ttl ~= '0' then redis.call('EXPIRE', key, ttl) end
 end
 if (not building) and ARGV[4] ~= '' then redis.call('HSET', KEYS[2], ARGV[2], ARGV[4]) end
-for i = 1, d do redis.call('HINCRBY', KEYS[3], ARGV[5 + i], 1) end
+for i = 1, d do
+  local subject = ARGV[5 + i]
+  if string.sub(subject, 1, 2) == 't:' then
+    redis.call('HINCRBY', KEYS[4], string.sub(subject, 3), 1)
+  else
+    redis.call('HINCRBY', KEYS[3], subject, 1)
+  end
+end
 return {'ok'}`;
 
 type Op = 'i' | 'x' | 'm' | 's' | 'a' | 'M' | 'R' | 'Z' | 'p';
@@ -238,12 +245,13 @@ function pruneOp(ops: KeyOps, window: WindowName, nowMs: number): void {
 }
 
 /**
- * What a batch changed that the rules must look at: its customers and unpriced models. (Runs are
- * marked by the script itself, once past one of their caps.)
+ * What a batch changed that the rules must look at: its customers (their totals now, `c:`; their
+ * trends at the next sweep, `t:`) and unpriced models. (Runs are marked by the script itself, once
+ * past one of their caps.)
  */
 export function dirtySubjects(batch: BatchAggregate): string[] {
   const out: string[] = [];
-  for (const c of batch.customers.keys()) out.push(`c:${c}`);
+  for (const c of batch.customers.keys()) out.push(`c:${c}`, `t:c:${c}`);
   for (const u of batch.unpriced.values()) out.push(`u:${u.day}|${u.model}`);
   return out;
 }
@@ -284,7 +292,7 @@ export async function applyAtomically(
 ): Promise<ApplyResult> {
   ensureScript(redis);
   const k = keys.at(epoch);
-  const keyList = [keys.epoch, k.watermark, k.dirty(dirty.partition)];
+  const keyList = [keys.epoch, k.watermark, k.dirty(dirty.partition), k.trends(dirty.partition)];
   const argv = [epoch, w.field, w.expected, w.next, String(dirty.subjects.length)];
   for (const s of dirty.subjects) argv.push(s);
   for (const o of ops.byKey.values()) {
@@ -309,9 +317,9 @@ export async function writeUnpublished(redis: Redis, keys: AggregateKeys, epoch:
   let argv: string[] = [];
   const flush = async () => {
     if (keyList.length === 0) return;
-    const header = [keys.epoch, k.watermark, k.dirty(0)];
+    const header = [keys.epoch, k.watermark, k.dirty(0), k.trends(0)];
     await redis.burnrateApply(
-      3 + keyList.length,
+      4 + keyList.length,
       header.concat(keyList, [`!${epoch}`, '', '*', '', '0'], argv),
     );
     keyList = [];

@@ -59,7 +59,9 @@ describe('evaluator', () => {
     const baseline = Array.from({ length: 23 }, (_, h) => spending(now - (h + 1.5) * HOUR, USD));
     const spike = Array.from({ length: 30 }, () => spending(now - 10 * 60_000, USD));
     await apply(redis, s, batchOf(now, [...baseline, ...spike]));
-    await evaluator.evaluatePartition(s.epoch, 0);
+    // Right after the batch only totals are judged; the trends (a spike) at the next sweep.
+    expect(await evaluator.evaluatePartition(s.epoch, 0)).toBe(0);
+    expect(await evaluator.sweepPartition(s.epoch, 0)).toBe(1);
     const [fired] = await outbox();
     expect(fired).toMatchObject({ type: 'alert.fired', rule: 'spike', period: '2026-11-29' });
     // A firing alert that can resolve is watched: re-judged as time passes, without new events.
@@ -74,7 +76,7 @@ describe('evaluator', () => {
     // Late events fill in the baseline: the spike clears, and the alert of the 29th resolves.
     const backfill = Array.from({ length: 23 * 14 }, (_, i) => spending(now - (1.5 + (i % 23)) * HOUR, USD));
     await apply(redis, s, batchOf(now, backfill));
-    await evaluator.evaluatePartition(s.epoch, 0);
+    await evaluator.sweepPartition(s.epoch, 0);
     const messages = await outbox();
     expect(messages.map((m) => [m.type, m.period, m.alert_id])).toEqual([
       ['alert.fired', '2026-11-29', fired!.alert_id],

@@ -20,16 +20,17 @@ const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
 
 /**
  * Every rule about one customer: budget, forecast, whale (revenue and plan median), spike and
- * unmapped. Pure: the same snapshot and settings give the same findings.
+ * unmapped. Pure: the same snapshot and settings give the same findings. With `scope: 'totals'` only
+ * the rules on period and day totals run (the snapshot's windows are then not read): the trends —
+ * forecast and spike, which need the rolling windows — are judged separately and less often.
  */
-export function evaluateCustomer(s: CustomerSnapshot, r: RuleSettings): Finding[] {
-  return [
-    ...budgetFindings(s, r),
-    ...forecastFindings(s, r),
-    ...whaleFindings(s, r),
-    ...spikeFindings(s, r),
-    ...unmappedFindings(s, r),
-  ];
+export function evaluateCustomer(
+  s: CustomerSnapshot,
+  r: RuleSettings,
+  scope: 'all' | 'totals' = 'all',
+): Finding[] {
+  const totals = [...budgetFindings(s, r), ...whaleFindings(s, r), ...unmappedFindings(s, r)];
+  return scope === 'totals' ? totals : [...totals, ...forecastFindings(s, r), ...spikeFindings(s, r)];
 }
 
 const label = (s: CustomerSnapshot) =>

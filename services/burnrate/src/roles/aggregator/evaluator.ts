@@ -64,14 +64,19 @@ export function createEvaluator(o: EvaluatorConfig, deps: EvaluatorDeps) {
   deps.redis.defineCommand('burnrateClearDirty', { numberOfKeys: 1, lua: CLEAR_IF_UNCHANGED });
   const chunk = o.chunk ?? 200;
 
-  async function judge(epoch: string, subjects: string[], partition: number): Promise<number> {
+  async function judge(
+    epoch: string,
+    subjects: string[],
+    partition: number,
+    scope: 'all' | 'totals',
+  ): Promise<number> {
     const now = deps.clock();
     const config = deps.alerting();
     const customers = subjects.filter((s) => s.startsWith('c:')).map((s) => s.slice(2));
     const runs = subjects.filter((s) => s.startsWith('r:')).map((s) => s.slice(2));
     const unpriced = subjects.filter((s) => s.startsWith('u:')).map((s) => s.slice(2));
     const [snapshots, runSnapshots] = await Promise.all([
-      deps.reader.customers(epoch, customers, now),
+      deps.reader.customers(epoch, customers, now, { windows: scope === 'all' }),
       deps.reader.runs(epoch, runs),
     ]);
     const findings: Array<{
@@ -191,32 +196,48 @@ export function createEvaluator(o: EvaluatorConfig, deps: EvaluatorDeps) {
     return done.length;
   }
 
-  /** Judges every dirty subject of a partition, then the watched ones; returns the alerts sent. */
-  async function evaluatePartition(epoch: string, partition: number): Promise<number> {
-    const k = deps.keys.at(epoch);
-    const dirty = await deps.redis.hgetall(k.dirty(partition));
-    const entries = Object.entries(dirty);
+  /**
+   * Judges the subjects marked in `key` (dirty marks or trend marks) in chunks, clearing each mark
+   * only if nothing marked it again meanwhile; `extra` subjects (watched ones) are judged too.
+   */
+  async function judgeMarked(
+    epoch: string,
+    key: string,
+    partition: number,
+    scope: 'all' | 'totals',
+    extra: string[] = [],
+  ): Promise<number> {
+    const marked = Object.entries(await deps.redis.hgetall(key));
+    const others = extra.filter((x) => !marked.some(([m]) => m === x)).map((x): [string, string] => [x, '']);
+    const entries = [...marked, ...others];
     let sent = 0;
     for (let i = 0; i < entries.length; i += chunk) {
       const part = entries.slice(i, i + chunk);
       sent += await judge(
         epoch,
-        part.map(([s]) => s),
+        part.map(([subject]) => subject),
         partition,
+        scope,
       );
-      await deps.redis.burnrateClearDirty(k.dirty(partition), ...part.flat());
+      const versions = part.filter(([, v]) => v !== '').flat();
+      if (versions.length > 0) await deps.redis.burnrateClearDirty(key, ...versions);
     }
     return sent;
   }
 
-  /** Re-judges subjects whose firing alerts may resolve as time passes (spikes fade, forecasts cool). */
+  /** Right after a batch: every subject it touched, on totals (budget, whale, runaway, unpriced, unmapped). */
+  function evaluatePartition(epoch: string, partition: number): Promise<number> {
+    return judgeMarked(epoch, deps.keys.at(epoch).dirty(partition), partition, 'totals');
+  }
+
+  /**
+   * Every sweep: the trends (forecast, spike) of customers whose windows changed, and every watched
+   * subject, whose firing alert may resolve as time passes (spikes fade, forecasts cool).
+   */
   async function sweepPartition(epoch: string, partition: number): Promise<number> {
-    const watched = await deps.redis.smembers(deps.keys.at(epoch).watch(partition));
-    let sent = 0;
-    for (let i = 0; i < watched.length; i += chunk) {
-      sent += await judge(epoch, watched.slice(i, i + chunk), partition);
-    }
-    return sent;
+    const k = deps.keys.at(epoch);
+    const watched = await deps.redis.smembers(k.watch(partition));
+    return judgeMarked(epoch, k.trends(partition), partition, 'all', watched);
   }
 
   return {

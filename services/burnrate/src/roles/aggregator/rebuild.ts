@@ -195,7 +195,10 @@ export async function rebuildFromClickHouse(t: RebuildTarget, d: RebuildDeps): P
   await d.alerts.restore(await alertStates(d, t.nowMs));
   // Everything rebuilt is judged again (fired alerts stay fired: their states are restored).
   const marks = d.redis.pipeline();
-  for (const [subject, partition] of partitionOf) marks.hset(k.dirty(partition), subject, '1');
+  for (const [subject, partition] of partitionOf) {
+    marks.hset(k.dirty(partition), subject, '1');
+    if (subject.startsWith('c:')) marks.hset(k.trends(partition), subject, '1');
+  }
   await marks.exec();
   // Deliveries Redis lost are queued again before the epoch goes live: should the process die after
   // publishing, no later rebuild would run to do it. (Queue jobs are keyed by message id: repeats are no-ops.)

@@ -13,7 +13,7 @@ import { pino } from 'pino';
 import { createKafka } from '../services/burnrate/src/kafka/client.js';
 import { packRows } from '../services/burnrate/src/kafka/pack-rows.js';
 import { ensureTopics, topicNames } from '../services/burnrate/src/kafka/topics.js';
-import { benchEnrichedRows, exitOf, spawnRole } from './bench-process.js';
+import { benchEnrichedRows, dropRedisPrefix, exitOf, spawnRole } from './bench-process.js';
 import { cpuSeconds, findPid, peakRssMb } from './proc-stats.js';
 
 const N = Number(process.argv[2] ?? 200_000);
@@ -163,6 +163,8 @@ async function main(): Promise<void> {
     `ratio aggregator / ledger: steady ${(aggregated.steady / ledger.steady).toFixed(2)}, whole run ${(aggregated.whole / ledger.whole).toFixed(2)} (target ≥ 2)`,
   );
   console.log(`peak RSS: aggregator ${aggregatorRss} MB, ledger + chDB ${ledgerRss} MB`);
+  // Leave the shared Redis as it was: a benchmark's keys would otherwise skew the next one.
+  await dropRedisPrefix(prefix);
 }
 
 await main();

@@ -16,7 +16,7 @@ import { pino } from 'pino';
 import { createKafka } from '../services/burnrate/src/kafka/client.js';
 import { ensureTopics, topicNames } from '../services/burnrate/src/kafka/topics.js';
 import { benchEvent } from './bench-events.js';
-import { exitOf, spawnRole } from './bench-process.js';
+import { dropRedisPrefix, exitOf, spawnRole } from './bench-process.js';
 import { cpuSeconds, findPid } from './proc-stats.js';
 
 const RATE = Number(process.argv[2] ?? 5_000);
@@ -181,6 +181,8 @@ async function main(): Promise<void> {
   for (const p of [...Object.values(procs), owner]) p.kill('SIGTERM');
   await Promise.all([...Object.values(procs), owner].map(exitOf));
   server.close();
+  // Leave the shared Redis as it was: a benchmark's keys would otherwise skew the next one.
+  await dropRedisPrefix(prefix);
 }
 
 await main();

@@ -1,6 +1,7 @@
 // A `burnrate run` process for the multi-process benchmarks: the roles as they are deployed.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { encodeUsageEvent } from '@burnrate/core';
+import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { createKafka } from '../services/burnrate/src/kafka/client.js';
 import { createReferenceData } from '../services/burnrate/src/roles/enricher/reference-data.js';
@@ -53,4 +54,15 @@ export function benchEnrichedRows(n: number): Array<{ key: string; value: string
     rows.push({ key: customerId, value: row });
   }
   return rows;
+}
+
+/** Deletes every Redis key a benchmark made under its topic prefix (dedup ids, aggregates, queues). */
+export async function dropRedisPrefix(prefix: string): Promise<number> {
+  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  let n = 0;
+  for await (const keys of redis.scanStream({ match: `${prefix}*`, count: 1_000 })) {
+    if ((keys as string[]).length > 0) n += await redis.unlink(...(keys as string[]));
+  }
+  redis.disconnect();
+  return n;
 }

@@ -11,7 +11,7 @@ import { pino } from 'pino';
 import { createKafka } from '../services/burnrate/src/kafka/client.js';
 import { ensureTopics, topicNames } from '../services/burnrate/src/kafka/topics.js';
 import { produceBenchEvents, rawConsumeRate } from './bench-events.js';
-import { spawnRole } from './bench-process.js';
+import { dropRedisPrefix, spawnRole } from './bench-process.js';
 import { cpuSeconds, findPid, peakRssMb } from './proc-stats.js';
 
 const N = Number(process.argv[2] ?? 200_000);
@@ -125,6 +125,8 @@ async function main(): Promise<void> {
       `enricher alone (all offsets committed): ${Math.round(N / ((enricherDone - t0) / 1000))} events/s`,
     );
   console.log(`peak RSS: enricher ${rss.enricher} MB, ledger + chDB ${rss.ledger} MB`);
+  // Leave the shared Redis as it was: a benchmark's keys would otherwise skew the next one.
+  await dropRedisPrefix(prefix);
 }
 
 await main();

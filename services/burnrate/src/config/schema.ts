@@ -81,7 +81,12 @@ export const configSchema = z.object({
   BURNRATE_RULES_FILE: z.string().min(1).optional(),
   /** How often the alerting file is checked for changes. */
   BURNRATE_RULES_POLL_MS: int(100, 3_600_000).default(1_000),
-  AGGREGATOR_FETCH_WAIT_MS: int(10, 60_000).default(100),
+  AGGREGATOR_FETCH_WAIT_MS: int(10, 60_000).default(250),
+  /**
+   * The broker holds the aggregator's fetch until this much is ready (or the wait passes): a batch
+   * sums many events of one customer into one update, so larger batches cost Redis far less per event.
+   */
+  AGGREGATOR_MIN_BATCH_BYTES: int(1).default(1024 * 1024),
   AGGREGATOR_SESSION_TIMEOUT_MS: int(6_000, 300_000).default(30_000),
   /** Rows applied in one atomic Redis script: bounds how long one call keeps Redis busy. */
   AGGREGATOR_ROWS_PER_APPLY: int(1, 200_000).default(20_000),

@@ -88,6 +88,7 @@ export function alertingRoles(
           ledgerGroupId: `${config.BURNRATE_TOPIC_PREFIX}burnrate-ledger`,
           database,
           fetchWaitMs: config.AGGREGATOR_FETCH_WAIT_MS,
+          minBatchBytes: config.AGGREGATOR_MIN_BATCH_BYTES,
           sessionTimeoutMs: config.AGGREGATOR_SESSION_TIMEOUT_MS,
           rowsPerApply: config.AGGREGATOR_ROWS_PER_APPLY,
           sweepMs: config.AGGREGATOR_SWEEP_MS,

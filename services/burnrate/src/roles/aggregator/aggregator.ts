@@ -24,6 +24,8 @@ export interface AggregatorConfig {
   ledgerGroupId: string;
   database: string;
   fetchWaitMs: number;
+  /** The broker holds a fetch until this many bytes are ready or fetchWaitMs passes. */
+  minBatchBytes: number;
   sessionTimeoutMs: number;
   /** Rows applied in one atomic Redis script (bounds how long Redis is busy with one call). */
   rowsPerApply: number;
@@ -81,6 +83,7 @@ export function createAggregator(
     groupId: o.groupId,
     readUncommitted: false,
     maxWaitTimeInMs: o.fetchWaitMs,
+    minBytes: o.minBatchBytes,
     maxBytesPerPartition: 16 * 1024 * 1024,
     maxBytes: 64 * 1024 * 1024,
     sessionTimeout: o.sessionTimeoutMs,

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { type ClickHouseClient, createClient } from '@clickhouse/client';
+import { type ClickHouseClient, ClickHouseLogLevel, createClient } from '@clickhouse/client';
 
 /** Settings every burnrate connection uses, so 64-bit money sums never come back as lossy numbers. */
 export const CLICKHOUSE_SETTINGS = {
@@ -24,6 +24,9 @@ export function createClickHouseClient(
   const common = {
     clickhouse_settings: { ...CLICKHOUSE_SETTINGS },
     request_timeout: options.requestTimeoutMs ?? 60_000,
+    // The client would print every failed request with a stack trace; burnrate classifies and logs
+    // each failure once, where it is handled (clickhouse/errors.ts).
+    log: { level: ClickHouseLogLevel.OFF },
   };
   if (target.kind === 'server') {
     return createClient({
@@ -46,6 +49,7 @@ export function createClickHouseClient(
   type Connection = NonNullable<Parameters<typeof createClient>[0]>['connection'];
   return createClient({
     request_timeout: common.request_timeout,
+    log: common.log,
     connection: connection as unknown as Connection,
   });
 }

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { BurnrateError } from '@burnrate/core';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import {
@@ -6,6 +7,7 @@ import {
   type ClickHouseTarget,
   createClickHouseClient,
 } from '../clickhouse/client.js';
+import { classifyClickHouseError } from '../clickhouse/errors.js';
 import { migrate } from '../clickhouse/migrate.js';
 import type { Config } from '../config/load.js';
 import { createKafka } from '../kafka/client.js';
@@ -39,6 +41,20 @@ export function clickHouseTarget(config: Config): ClickHouseTarget {
     username: config.CLICKHOUSE_USER,
     password: config.CLICKHOUSE_PASSWORD,
   };
+}
+
+/** A ClickHouse that cannot be reached or refuses at start-up, in one sentence naming the setting. */
+function clickHouseBootError(error: unknown, target: ClickHouseTarget): BurnrateError {
+  const e = classifyClickHouseError(error, 'the start-up migrations');
+  const where =
+    target.kind === 'server'
+      ? `ClickHouse at ${new URL(target.url).host} (CLICKHOUSE_URL, or the clickhouse role's CLICKHOUSE_HTTP_HOST/PORT)`
+      : `the embedded ClickHouse in ${target.path} (BURNRATE_DATA_DIR)`;
+  return new BurnrateError(e.code, `${where} could not be used: ${e.message}`, {
+    retriable: e.retriable,
+    field: target.kind === 'server' ? 'CLICKHOUSE_URL' : 'BURNRATE_DATA_DIR',
+    cause: error,
+  });
 }
 
 export interface AppDeps {
@@ -91,7 +107,13 @@ export function createApp(config: Config, deps: AppDeps): App {
   if (clickhouse) {
     components.push({
       name: 'clickhouse-client',
-      start: async () => void (await migrate(clickhouse, config.CLICKHOUSE_DATABASE)),
+      start: async () => {
+        try {
+          await migrate(clickhouse, config.CLICKHOUSE_DATABASE);
+        } catch (error) {
+          throw clickHouseBootError(error, clickHouseTarget(config));
+        }
+      },
       stop: () => clickhouse.close(),
     });
     if (roles.has('clickhouse') && !config.CLICKHOUSE_URL) {
@@ -156,7 +178,10 @@ export function createApp(config: Config, deps: AppDeps): App {
     );
   }
   if (redis && clickhouse && alerting) {
-    components.push(...alertingRoles(config, { ...deps, kafka, redis, clickhouse, topics }));
+    const [source, ...rest] = alertingRoles(config, { ...deps, kafka, redis, clickhouse, topics });
+    // The alerting file is validated first: a typo in it should not wait for connections to fail.
+    components.unshift(source!);
+    components.push(...rest);
   }
   if (roles.has('demo')) {
     components.push(

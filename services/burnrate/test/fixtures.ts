@@ -7,6 +7,7 @@ import { Kafka, logLevel, type Message } from 'kafkajs';
 import { pino } from 'pino';
 import { inject } from 'vitest';
 import { createClickHouseClient } from '../src/clickhouse/client.js';
+import { createClickHouseHttpServer } from '../src/clickhouse/http/index.js';
 import { migrate } from '../src/clickhouse/migrate.js';
 import { compactRow, FACT_COLUMNS } from '../src/facts/columns.js';
 import { ensureTopics, type TopicNames, topicNames } from '../src/kafka/topics.js';
@@ -45,6 +46,33 @@ export async function testClickHouse(database = `db_${randomUUID().slice(0, 8)}`
   const client = createClickHouseClient({ kind: 'embedded', path });
   await migrate(client, database);
   return { client, database, path };
+}
+
+/**
+ * testClickHouse() served over the ClickHouse HTTP interface, for `burnrate run` child processes (they
+ * reach it as a ClickHouse server: CLICKHOUSE_URL = url). `stop()` is bounded: a slow engine shutdown
+ * after the assertions have run must not fail the file.
+ */
+export async function testClickHouseServer() {
+  const ch = await testClickHouse();
+  const server = createClickHouseHttpServer({
+    client: ch.client,
+    host: '127.0.0.1',
+    port: 0,
+    defaultDatabase: ch.database,
+    users: [{ name: 'default', password: '', readonly: false }],
+    logger: silentLogger,
+  });
+  const { url } = await server.start();
+  const bounded = (p: Promise<unknown>) => Promise.race([p, new Promise((r) => setTimeout(r, 20_000))]);
+  return {
+    ...ch,
+    url,
+    async stop() {
+      await bounded(server.stop());
+      await bounded(ch.client.close());
+    },
+  };
 }
 
 /** A complete usage_events row as the enricher publishes it to usage.enriched (kafka_* added by the ledger). */

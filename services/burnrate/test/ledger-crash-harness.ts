@@ -1,11 +1,9 @@
 import { afterAll, beforeAll, inject } from 'vitest';
-import { createClickHouseHttpServer } from '../src/clickhouse/http/index.js';
 import {
   enrichedRow,
   pollUntil,
   produceRows,
-  silentLogger,
-  testClickHouse,
+  testClickHouseServer,
   testKafka,
   testTopics,
 } from './fixtures.js';
@@ -20,33 +18,15 @@ import { exited, kill, spawnBurnrate } from './process-harness.js';
 export const EVENTS = Number(process.env.CRASH_TEST_EVENTS ?? 100_000);
 export const KILLS = Number(process.env.CRASH_TEST_KILLS ?? 10);
 const kafka = testKafka();
-let ch: Awaited<ReturnType<typeof testClickHouse>>;
-let server: ReturnType<typeof createClickHouseHttpServer>;
+let ch: Awaited<ReturnType<typeof testClickHouseServer>>;
 let url: string;
 
 beforeAll(async () => {
-  ch = await testClickHouse();
-  server = createClickHouseHttpServer({
-    client: ch.client,
-    host: '127.0.0.1',
-    port: 0,
-    defaultDatabase: ch.database,
-    users: [{ name: 'default', password: '', readonly: false }],
-    logger: silentLogger,
-  });
-  url = (await server.start()).url;
+  ch = await testClickHouseServer();
+  url = ch.url;
 });
-afterAll(async () => {
-  // Bounded: once a full-suite run saw this teardown take over 120 s under load (see the issue notes);
-  // the assertions have run by now, so a slow engine shutdown must not fail the file.
-  const bounded = (p: Promise<unknown>, what: string) =>
-    Promise.race([
-      p,
-      new Promise((r) => setTimeout(r, 20_000)).then(() => console.warn(`${what} took over 20 s`)),
-    ]);
-  await bounded(server.stop(), 'stopping the ClickHouse HTTP server');
-  await bounded(ch.client.close(), 'closing chDB');
-});
+// Bounded inside: once a full-suite run saw this teardown take over 120 s under load.
+afterAll(() => ch.stop());
 
 async function totals(table: string) {
   const rs = await ch.client.query({

@@ -1,12 +1,19 @@
 import { billingPeriodStart, oldestBucketSeconds } from '@burnrate/core';
 import { Redis } from 'ioredis';
 import { inject } from 'vitest';
-import { createClickHouseHttpServer } from '../../src/clickhouse/http/index.js';
 import type { TopicNames } from '../../src/kafka/topics.js';
 import { aggregateKeys } from '../../src/redis/aggregate-keys.js';
 import { createAggregateReader } from '../../src/redis/aggregate-reader.js';
 import { createLedger } from '../../src/roles/ledger/ledger.js';
-import { enrichedRow, pollUntil, recordFatal, silentLogger, testClickHouse, testKafka } from '../fixtures.js';
+import {
+  enrichedRow,
+  pollUntil,
+  recordFatal,
+  silentLogger,
+  type testClickHouse,
+  testClickHouseServer,
+  testKafka,
+} from '../fixtures.js';
 import { spawnBurnrate } from '../process-harness.js';
 
 /**
@@ -16,16 +23,9 @@ import { spawnBurnrate } from '../process-harness.js';
  */
 export async function aggregatorStack() {
   const kafka = testKafka();
-  const ch = await testClickHouse();
-  const server = createClickHouseHttpServer({
-    client: ch.client,
-    host: '127.0.0.1',
-    port: 0,
-    defaultDatabase: ch.database,
-    users: [{ name: 'default', password: '', readonly: false }],
-    logger: silentLogger,
-  });
-  const { url } = await server.start();
+  const server = await testClickHouseServer();
+  const { url } = server;
+  const ch = { client: server.client, database: server.database, path: server.path };
   return {
     kafka,
     ch,
@@ -59,11 +59,7 @@ export async function aggregatorStack() {
       };
     },
     spawn: spawnBurnrate,
-    async stop() {
-      const bounded = (p: Promise<unknown>) => Promise.race([p, new Promise((r) => setTimeout(r, 20_000))]);
-      await bounded(server.stop());
-      await bounded(ch.client.close());
-    },
+    stop: () => server.stop(),
   };
 }
 

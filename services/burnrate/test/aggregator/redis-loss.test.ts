@@ -182,7 +182,7 @@ describe('the aggregator when Redis loses its data', () => {
     // ...comes back, epoch included: nothing says data was lost, but 5,000 rows are gone.
     await redis.flushAll();
     for (const { key, ttl, value } of snapshot)
-      await redis.client.restore(key, ttl > 0 ? ttl : 0, value, 'REPLACE');
+      await redis.client.restore(key, Math.max(ttl, 0), value, 'REPLACE');
     expect(await applied()).toBe(5_000);
     await produceRows(stack.kafka, topics.enriched, rows.slice(10_000), 25);
     await pollUntil(

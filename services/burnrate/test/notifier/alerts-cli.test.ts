@@ -3,10 +3,9 @@ import net from 'node:net';
 import { type AlertPayload, generateWebhookSecret } from '@burnrate/core';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createClickHouseHttpServer } from '../../src/clickhouse/http/index.js';
 import { createAlertRelay } from '../../src/roles/aggregator/alert-relay.js';
 import type { Component } from '../../src/runtime/lifecycle.js';
-import { fatalErrors, pollUntil, silentLogger, testClickHouse } from '../fixtures.js';
+import { fatalErrors, pollUntil, silentLogger, testClickHouseServer } from '../fixtures.js';
 import { budgetAlert, FIRED_AT_MS, freshCustomer } from './alerts.js';
 import { type Receiver, type Reply, startReceiver } from './receiver.js';
 import { type NotifierRig, pollRows, startNotifierRig } from './rig.js';
@@ -15,8 +14,7 @@ import { type NotifierRig, pollRows, startNotifierRig } from './rig.js';
  * `burnrate alerts` as on-call runs it: a real child process against the real Redis and a ClickHouse
  * HTTP interface, while a real notifier delivers (and fails to deliver) alerts.
  */
-let ch: Awaited<ReturnType<typeof testClickHouse>>;
-let server: ReturnType<typeof createClickHouseHttpServer>;
+let ch: Awaited<ReturnType<typeof testClickHouseServer>>;
 let clickhouseUrl: string;
 let redis: Redis;
 let rig: NotifierRig;
@@ -31,16 +29,8 @@ const customer = freshCustomer();
 const flakyCustomer = freshCustomer();
 
 beforeAll(async () => {
-  ch = await testClickHouse();
-  server = createClickHouseHttpServer({
-    client: ch.client,
-    host: '127.0.0.1',
-    port: 0,
-    defaultDatabase: ch.database,
-    users: [{ name: 'default', password: '', readonly: false }],
-    logger: silentLogger,
-  });
-  clickhouseUrl = (await server.start()).url;
+  ch = await testClickHouseServer();
+  clickhouseUrl = ch.url;
   redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
   const secret = generateWebhookSecret();
   hook = await startReceiver({ secrets: [secret], reply: () => hookReply });
@@ -75,8 +65,7 @@ afterAll(async () => {
   await rig?.stop();
   await Promise.all([hook?.close(), gone?.close(), flaky?.close()]);
   await redis?.quit();
-  await server?.stop();
-  await ch?.client.close();
+  await ch?.stop();
 });
 
 async function fire(payload: AlertPayload): Promise<void> {

@@ -5,10 +5,9 @@ import { generateWebhookSecret } from '@burnrate/core';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createClickHouseHttpServer } from '../../src/clickhouse/http/index.js';
 import type { AlertJob } from '../../src/roles/aggregator/alert-relay.js';
 import { bullPrefix } from '../../src/runtime/alerting-roles.js';
-import { pollUntil, silentLogger, testClickHouse, uniquePrefix } from '../fixtures.js';
+import { pollUntil, testClickHouseServer, uniquePrefix } from '../fixtures.js';
 import { exited, kill, spawnBurnrate } from '../process-harness.js';
 import { budgetAlert, freshCustomer } from './alerts.js';
 import { startReceiver } from './receiver.js';
@@ -18,30 +17,20 @@ import { deleteKeys, pollRows } from './rig.js';
  * A notifier process killed while a delivery is on the wire: the job's lock expires, a new process
  * sends it again, and the receiver sees the same webhook-id both times (so it can drop the repeat).
  */
-let ch: Awaited<ReturnType<typeof testClickHouse>>;
-let server: ReturnType<typeof createClickHouseHttpServer>;
+let ch: Awaited<ReturnType<typeof testClickHouseServer>>;
 let clickhouseUrl: string;
 let redis: Redis;
 const prefix = uniquePrefix();
 
 beforeAll(async () => {
-  ch = await testClickHouse();
-  server = createClickHouseHttpServer({
-    client: ch.client,
-    host: '127.0.0.1',
-    port: 0,
-    defaultDatabase: ch.database,
-    users: [{ name: 'default', password: '', readonly: false }],
-    logger: silentLogger,
-  });
-  clickhouseUrl = (await server.start()).url;
+  ch = await testClickHouseServer();
+  clickhouseUrl = ch.url;
   redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
 });
 afterAll(async () => {
   await deleteKeys(redis, prefix);
   await redis.quit();
-  await server.stop();
-  await ch.client.close();
+  await ch.stop();
 });
 
 describe('notifier: killed mid-send', () => {

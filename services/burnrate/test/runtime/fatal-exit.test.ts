@@ -1,13 +1,11 @@
 import { encodeUsageEvent, newEventId } from '@burnrate/core';
 import { describe, expect, inject, it } from 'vitest';
 import { makeUsageEvent } from '../../../core/test/fixtures/usage-events.js';
-import { createClickHouseHttpServer } from '../../src/clickhouse/http/index.js';
 import {
   enrichedRow,
   pollUntil,
   produceRows,
-  silentLogger,
-  testClickHouse,
+  testClickHouseServer,
   testKafka,
   testTopics,
   uniquePrefix,
@@ -76,16 +74,8 @@ describe('a role that cannot go on stops its process', { timeout: 120_000 }, () 
   });
 
   it('a ledger whose inserts ClickHouse refuses for good exits 1 with one fatal line', async () => {
-    const ch = await testClickHouse();
-    const server = createClickHouseHttpServer({
-      client: ch.client,
-      host: '127.0.0.1',
-      port: 0,
-      defaultDatabase: ch.database,
-      users: [{ name: 'default', password: '', readonly: false }],
-      logger: silentLogger,
-    });
-    const { url } = await server.start();
+    const ch = await testClickHouseServer();
+    const { url } = ch;
     try {
       const prefix = uniquePrefix();
       const topics = await testTopics(kafka, prefix);
@@ -119,8 +109,7 @@ describe('a role that cannot go on stops its process', { timeout: 120_000 }, () 
       expect(lines[0]).toMatch(/ledger stopped for good/);
       expect(lines[0]).toMatch(/UNKNOWN_TABLE/);
     } finally {
-      await server.stop();
-      await ch.client.close();
+      await ch.stop();
     }
   });
 

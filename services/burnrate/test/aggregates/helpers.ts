@@ -1,5 +1,6 @@
 import { BatchAggregate, type UsageRow } from '@burnrate/core';
 import type { Redis } from 'ioredis';
+import { usageRow } from '../../../core/test/fixtures/aggregates.js';
 import { type AggregateKeys, aggregateKeys, type EpochKeys } from '../../src/redis/aggregate-keys.js';
 import { type AggregateReader, createAggregateReader } from '../../src/redis/aggregate-reader.js';
 import {
@@ -16,30 +17,7 @@ export const NOW = Date.parse('2026-11-29T12:00:30Z');
 export const TODAY = '2026-11-29';
 export const PERIOD = '2026-11-01';
 
-export function row(overrides: Partial<UsageRow> = {}): UsageRow {
-  return {
-    customer_id: 'acme',
-    customer_ref: 'org_acme',
-    customer_name: 'Acme',
-    plan_kind: 'flat_rate',
-    plan_currency: 'USD',
-    plan_revenue_nanos: '200000000000',
-    monthly_budget_nanos: '150000000000',
-    billing_period_start: PERIOD,
-    unmapped: false,
-    unpriced: false,
-    occurred_at: NOW - 1_000,
-    workflow: 'support',
-    workflow_run_id: 'run-1',
-    feature: 'chat',
-    model: 'openai/gpt-4o-mini',
-    depth: 0,
-    attempt: 1,
-    cost_nanos: 1_000,
-    tokens: 10,
-    ...overrides,
-  };
-}
+export const row = (overrides: Partial<UsageRow> = {}) => usageRow(NOW, overrides);
 
 export function batchOf(nowMs: number, rows: UsageRow[]): BatchAggregate {
   const batch = new BatchAggregate(nowMs);

@@ -7,6 +7,7 @@ import {
   evaluateCustomer,
   evaluateRun,
 } from '@burnrate/core';
+import { customerMeta, customerSnapshot } from '../../../core/test/fixtures/aggregates.js';
 
 /** Alert payloads made the way the aggregator makes them: a rule's finding → buildPayload. */
 const USD = 1_000_000_000n;
@@ -15,17 +16,7 @@ export const FIRED_AT_MS = Date.parse('2026-11-20T12:00:00Z');
 
 /** A customer no other test uses, so its alert ids (and job ids) are new. */
 export function freshCustomer(id = `cust-${randomUUID().slice(0, 8)}`): CustomerMeta {
-  return {
-    customer_id: id,
-    customer_ref: `org_${id}`,
-    name: `Customer ${id}`,
-    plan_kind: 'flat_rate',
-    plan_currency: 'USD',
-    plan_revenue_nanos: String(200n * USD),
-    monthly_budget_nanos: String(150n * USD),
-    billing_period_start: '2026-11-01',
-    unmapped: false,
-  };
+  return customerMeta({ customer_id: id, customer_ref: `org_${id}`, name: `Customer ${id}` });
 }
 
 /**
@@ -39,14 +30,7 @@ export function budgetAlert(
   atMs = FIRED_AT_MS,
 ): AlertPayload {
   const finding = evaluateCustomer(
-    {
-      meta: customer,
-      nowMs: FIRED_AT_MS,
-      period: { cost: 160n * USD, tokens: 1_000n, events: 10 },
-      day: { cost: 0n, tokens: 0n, events: 0 },
-      windows: { m5: 0n, h1: 0n, h24: 0n },
-      planMedian: null,
-    },
+    customerSnapshot(FIRED_AT_MS, customer, { cost: 160n * USD }),
     DEFAULT_RULES,
   ).find((f) => f.rule === 'budget' && f.threshold === `${percent}%`);
   if (!finding) throw new Error(`no budget finding at ${percent}%`);

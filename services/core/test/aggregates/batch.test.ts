@@ -1,33 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { addExact, BatchAggregate } from '../../src/aggregates/batch.js';
 import type { UsageRow } from '../../src/aggregates/usage-row.js';
+import { usageRow } from '../fixtures/aggregates.js';
 
 const NOW = Date.parse('2026-11-29T12:00:30Z');
 
-function row(overrides: Partial<UsageRow> = {}): UsageRow {
-  return {
-    customer_id: 'acme',
-    customer_ref: 'org_acme',
-    customer_name: 'Acme',
-    plan_kind: 'flat_rate',
-    plan_currency: 'USD',
-    plan_revenue_nanos: '200000000000',
-    monthly_budget_nanos: '150000000000',
-    billing_period_start: '2026-11-01',
-    unmapped: false,
-    unpriced: false,
-    occurred_at: NOW - 1_000,
-    workflow: 'support',
-    workflow_run_id: 'run-1',
-    feature: 'chat',
-    model: 'openai/gpt-4o-mini',
-    depth: 0,
-    attempt: 1,
-    cost_nanos: 1_000,
-    tokens: 10,
-    ...overrides,
-  };
-}
+const row = (overrides: Partial<UsageRow> = {}) => usageRow(NOW, overrides);
 
 describe('batch aggregates', () => {
   it('adds each row to its customer, workflow, feature and model in every open window, day and period', () => {

@@ -4,20 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { alertPayloadJsonSchema, alertPayloadSchema, buildPayload } from '../../src/alerts/payload.js';
 import { evaluateCustomer, evaluateRun } from '../../src/rules/evaluate.js';
 import { DEFAULT_RULES } from '../../src/rules/settings.js';
+import { customerMeta, customerSnapshot, USD } from '../fixtures/aggregates.js';
 
-const USD = 1_000_000_000n;
 const NOW = Date.parse('2026-11-20T12:00:00Z');
-const customer = {
-  customer_id: 'whale',
-  customer_ref: 'org_whale',
-  name: "Whale 'Labs'",
-  plan_kind: 'flat_rate',
-  plan_currency: 'USD',
-  plan_revenue_nanos: String(200n * USD),
-  monthly_budget_nanos: String(150n * USD),
-  billing_period_start: '2026-11-01',
-  unmapped: false,
-};
+const customer = customerMeta({ name: "Whale 'Labs'" });
 const published = JSON.parse(
   readFileSync(new URL('../../../../schemas/alerts/alert-payload.v1.json', import.meta.url), 'utf8'),
 );
@@ -29,14 +19,7 @@ describe('alert payload', () => {
 
   it('carries the numbers, the breakdown and the SQL, and validates against the published schema', () => {
     const finding = evaluateCustomer(
-      {
-        meta: customer,
-        nowMs: NOW,
-        period: { cost: 35_000n * USD, tokens: 1n, events: 10 },
-        day: { cost: 0n, tokens: 0n, events: 0 },
-        windows: { m5: 0n, h1: 0n, h24: 0n },
-        planMedian: null,
-      },
+      customerSnapshot(NOW, customer, { cost: 35_000n * USD }),
       DEFAULT_RULES,
     ).find((f) => f.rule === 'whale' && f.threshold === '100x')!;
     const payload = buildPayload({

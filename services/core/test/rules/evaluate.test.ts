@@ -5,35 +5,13 @@ import { evaluateCustomer, evaluateRun, evaluateUnpriced } from '../../src/rules
 import { parseAlertingConfig } from '../../src/rules/file.js';
 import { DEFAULT_RULES } from '../../src/rules/settings.js';
 import type { CustomerSnapshot, Finding } from '../../src/rules/snapshots.js';
+import { customerMeta, customerSnapshot, USD } from '../fixtures/aggregates.js';
 
-const USD = 1_000_000_000n;
 const NOW = Date.parse('2026-11-20T12:00:00Z');
 
-const meta = (o: Partial<CustomerMeta> = {}): CustomerMeta => ({
-  customer_id: 'whale',
-  customer_ref: 'org_whale',
-  name: 'Whale Labs',
-  plan_kind: 'flat_rate',
-  plan_currency: 'USD',
-  plan_revenue_nanos: String(200n * USD),
-  monthly_budget_nanos: String(150n * USD),
-  billing_period_start: '2026-11-01',
-  unmapped: false,
-  ...o,
-});
-
-function snapshot(o: Partial<CustomerSnapshot> & { cost?: bigint } = {}): CustomerSnapshot {
-  const cost = o.cost ?? 0n;
-  return {
-    meta: meta(),
-    nowMs: NOW,
-    period: { cost, tokens: 0n, events: 1 },
-    day: { cost: 0n, tokens: 0n, events: 0 },
-    windows: { m5: 0n, h1: 0n, h24: 0n },
-    planMedian: null,
-    ...o,
-  };
-}
+const meta = (o: Partial<CustomerMeta> = {}) => customerMeta(o);
+const snapshot = (o: Partial<CustomerSnapshot> & { cost?: bigint } = {}) =>
+  customerSnapshot(o.nowMs ?? NOW, o.meta ?? meta(), o);
 
 const fired = (findings: Finding[], rule: string) =>
   findings.filter((f) => f.rule === rule && f.state === 'active').map((f) => f.threshold);

@@ -13,7 +13,8 @@ export function benchEvent(i: number): UsageEvent {
     customer_ref: `org_${i % 500}`,
     user_ref: `u${i % 5000}`,
     workflow: `wf-${i % 20}`,
-    workflow_run_id: `run-${Math.floor(i / 8)}`,
+    // A run belongs to one customer, as in life: 8 steps each (events i, i + 500, i + 1000, …).
+    workflow_run_id: `run-${i % 500}-${Math.floor(i / 4_000)}`,
     step_id: `s${i}`,
     parent_step_id: null,
     step_kind: 'llm_call',

@@ -66,6 +66,11 @@ describe('evaluator', () => {
     expect(fired).toMatchObject({ type: 'alert.fired', rule: 'spike', period: '2026-11-29' });
     // A firing alert that can resolve is watched: re-judged as time passes, without new events.
     expect(await redis.smembers(s.k.watch(0))).toEqual(['c:spiky']);
+    // The next batch's quick pass judges totals only: it must not touch the spike (it reads no windows).
+    await apply(redis, s, batchOf(now, [spending(now - 5 * 60_000, USD)]));
+    expect(await evaluator.evaluatePartition(s.epoch, 0)).toBe(0);
+    expect(await outbox()).toHaveLength(1);
+    expect(await redis.smembers(s.k.watch(0))).toEqual(['c:spiky']);
 
     // Twenty minutes later it is the next UTC day and the last hour is still a spike: no new page.
     now += 20 * 60_000;

@@ -96,7 +96,7 @@ export function createEvaluator(o: EvaluatorConfig, deps: EvaluatorDeps) {
     };
     for (const s of snapshots.values()) {
       const rules = config.rules.for(s.meta.customer_id, s.meta.plan_kind);
-      for (const f of each(`c:${s.meta.customer_id}`, () => evaluateCustomer(s, rules)))
+      for (const f of each(`c:${s.meta.customer_id}`, () => evaluateCustomer(s, rules, scope)))
         findings.push({ f, customer: s });
     }
     const runFindings = [...runSnapshots.values()].flatMap((r) =>

@@ -8,7 +8,7 @@
 import { checkSchemaCompatibility, readSchemaSources } from '@burnrate/core';
 
 const folder = process.argv[2];
-const sources = folder === undefined ? readSchemaSources() : readSchemaSources(folder);
+const sources = readSchemaSources(folder ?? new URL('../schemas/usage-event/', import.meta.url));
 const problems = checkSchemaCompatibility(sources);
 if (problems.length > 0) {
   for (const problem of problems) console.error(problem.message);

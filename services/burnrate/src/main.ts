@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 import { BurnrateError } from '@burnrate/core';
 import { runCli } from './cli/run-cli.js';
 

@@ -1,14 +1,22 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { BUNDLED_MIGRATIONS } from '../src/clickhouse/bundled-migrations.js';
 import { createClickHouseClient } from '../src/clickhouse/client.js';
-import { migrate, readMigrations } from '../src/clickhouse/migrate.js';
+import { migrate, readMigrationFiles, readMigrations } from '../src/clickhouse/migrate.js';
 
 const client = createClickHouseClient({ kind: 'embedded', path: mkdtempSync(join(tmpdir(), 'br-mig-')) });
 afterAll(() => client.close());
 
 describe('ClickHouse migrations', () => {
+  it('embed exactly the files of schemas/clickhouse (run `npm run schemas:bundle` when this fails)', () => {
+    const files = readMigrationFiles(fileURLToPath(new URL('../../../schemas/clickhouse/', import.meta.url)));
+    expect(files.map((f) => f.file)).toContain('0001_usage_events.sql');
+    expect(BUNDLED_MIGRATIONS).toEqual(files);
+  });
+
   it('apply once, then are a no-op', async () => {
     const all = readMigrations().map((m) => m.version);
     expect(await migrate(client, 'mig_test')).toEqual(all);

@@ -1,27 +1,38 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { ClickHouseClient } from '@clickhouse/client';
+import { BUNDLED_MIGRATIONS } from './bundled-migrations.js';
 
-/** schemas/clickhouse, from src/ or dist/ alike (both sit at the same depth). */
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../../../../schemas/clickhouse/', import.meta.url));
+/** One NNNN_name.sql file of schemas/clickhouse, as written. */
+export interface MigrationFile {
+  file: string;
+  sql: string;
+}
 
 export interface Migration {
   version: string;
   statements: string[];
 }
 
-/** Reads NNNN_name.sql files in order; statements are separated by `;` at the end of a line. */
-export function readMigrations(dir = MIGRATIONS_DIR): Migration[] {
+/** Reads the NNNN_name.sql files of a folder (such as the repository's schemas/clickhouse), in order. */
+export function readMigrationFiles(dir: string): MigrationFile[] {
   return readdirSync(dir)
     .filter((f) => /^\d{4}_.+\.sql$/.test(f))
     .sort()
-    .map((file) => ({
-      version: file.replace(/\.sql$/, ''),
-      statements: readFileSync(`${dir}/${file}`, 'utf8')
-        .split(/;\s*$/m)
-        .map((s) => s.replace(/^\s*--.*$/gm, '').trim())
-        .filter(Boolean),
-    }));
+    .map((file) => ({ file, sql: readFileSync(`${dir}/${file}`, 'utf8') }));
+}
+
+/**
+ * The migrations to run, by default those of schemas/clickhouse embedded in this package (an
+ * installed package reads no file); statements are separated by `;` at the end of a line.
+ */
+export function readMigrations(files: readonly MigrationFile[] = BUNDLED_MIGRATIONS): Migration[] {
+  return files.map(({ file, sql }) => ({
+    version: file.replace(/\.sql$/, ''),
+    statements: sql
+      .split(/;\s*$/m)
+      .map((s) => s.replace(/^\s*--.*$/gm, '').trim())
+      .filter(Boolean),
+  }));
 }
 
 /**
@@ -31,7 +42,7 @@ export function readMigrations(dir = MIGRATIONS_DIR): Migration[] {
 export async function migrate(
   client: ClickHouseClient,
   database: string,
-  dir = MIGRATIONS_DIR,
+  files: readonly MigrationFile[] = BUNDLED_MIGRATIONS,
 ): Promise<string[]> {
   await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
   await client.command({
@@ -43,7 +54,7 @@ export async function migrate(
   });
   const applied = new Set((await done.json<{ version: string }>()).map((r) => r.version));
   const ran: string[] = [];
-  for (const m of readMigrations(dir)) {
+  for (const m of readMigrations(files)) {
     if (applied.has(m.version)) continue;
     for (const statement of m.statements) {
       await client.command({ query: statement.replaceAll('{database}', database) });

@@ -3,14 +3,9 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import avsc, { type Type } from 'avsc';
 import { BurnrateError } from '../errors.js';
+import { BUNDLED_SCHEMA_SOURCES } from './bundled-schemas.js';
 import { parsingCanonicalForm } from './canonical-form.js';
 import { crc64Avro, fingerprintHex } from './fingerprint.js';
-
-/**
- * Where the bundled usage-event schemas live. src/contract/ and dist/contract/ sit at the same
- * depth below services/core, so the same relative URL works from sources and from the build.
- */
-export const BUNDLED_SCHEMAS_DIR: URL = new URL('../../../../schemas/usage-event/', import.meta.url);
 
 /** One schema version as written in schemas/usage-event/v<version>.avsc. */
 export interface SchemaSource {
@@ -41,8 +36,8 @@ export interface UsageEventSchemaRegistry {
 
 const FILE_NAME = /^v([1-9]\d*)\.avsc$/;
 
-/** Reads every v<N>.avsc in a folder (the bundled one by default), oldest first. */
-export function readSchemaSources(dir: URL | string = BUNDLED_SCHEMAS_DIR): SchemaSource[] {
+/** Reads every v<N>.avsc in a folder (such as the repository's schemas/usage-event), oldest first. */
+export function readSchemaSources(dir: URL | string): SchemaSource[] {
   const sources: SchemaSource[] = [];
   for (const name of readdirSync(dir)) {
     const match = FILE_NAME.exec(name);
@@ -101,9 +96,14 @@ export function createSchemaRegistry(sources: readonly SchemaSource[]): UsageEve
 
 let bundled: UsageEventSchemaRegistry | undefined;
 
-/** The schemas shipped under schemas/usage-event/, read from disk on first use and then kept. */
+/** The schemas of schemas/usage-event/, embedded in this package (an installed package reads no file). */
+export function bundledSchemaSources(): readonly SchemaSource[] {
+  return BUNDLED_SCHEMA_SOURCES;
+}
+
+/** The registry of the bundled schemas, compiled on first use and then kept. */
 export function bundledSchemaRegistry(): UsageEventSchemaRegistry {
-  bundled ??= createSchemaRegistry(readSchemaSources());
+  bundled ??= createSchemaRegistry(BUNDLED_SCHEMA_SOURCES);
   return bundled;
 }
 

@@ -1,4 +1,4 @@
-import { crc64Avro, fingerprintHex, parsingCanonicalForm, readSchemaSources } from '@burnrate/core';
+import { bundledSchemaSources, crc64Avro, fingerprintHex, parsingCanonicalForm } from '@burnrate/core';
 import { describe, expect, it } from 'vitest';
 import { golden } from './golden.js';
 
@@ -10,7 +10,7 @@ describe('parsing canonical form and CRC-64-AVRO, against Avro for Java', () => 
   });
 
   it('matches for every bundled usage-event schema version', () => {
-    const sources = readSchemaSources();
+    const sources = bundledSchemaSources();
     expect(sources.map((s) => s.version)).toEqual(golden.schemas.map((s) => s.version));
     for (const source of sources) {
       const java = golden.schemas.find((s) => s.version === source.version)!;

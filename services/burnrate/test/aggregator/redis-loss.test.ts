@@ -170,13 +170,18 @@ describe('the aggregator when Redis loses its data', () => {
     await produceRows(stack.kafka, topics.enriched, rows.slice(0, 5_000), 25);
     await pollUntil(applied, (n) => n === 5_000, 60_000);
     // What an AOF rollback or a failover to a lagging replica does: every key as it was here...
-    const snapshot = await Promise.all(
-      (await redis.client.keys('*')).map(async (key) => ({
-        key,
-        ttl: await redis.client.pttl(key),
-        value: await redis.client.dumpBuffer(key),
-      })),
-    );
+    // (Each key's TTL and payload read in one transaction; a key that expires meanwhile is left out.)
+    const snapshot = (
+      await Promise.all(
+        (await redis.client.keys('*')).map(async (key) => {
+          const [[, ttl], [, value]] = (await redis.client.multi().pttl(key).dumpBuffer(key).exec()) as [
+            [Error | null, number],
+            [Error | null, Buffer | null],
+          ];
+          return { key, ttl, value };
+        }),
+      )
+    ).filter((k): k is { key: string; ttl: number; value: Buffer } => k.value !== null && k.ttl !== -2);
     await produceRows(stack.kafka, topics.enriched, rows.slice(5_000, 10_000), 25);
     await pollUntil(applied, (n) => n === 10_000, 60_000);
     // ...comes back, epoch included: nothing says data was lost, but 5,000 rows are gone.

@@ -3,6 +3,7 @@ export * from './aggregates/usage-row.js';
 export * from './alerts/alert-id.js';
 export * from './alerts/destinations.js';
 export * from './alerts/payload.js';
+export * from './api/types.js';
 export * from './contract/canonical-form.js';
 export * from './contract/codec.js';
 export * from './contract/compatibility.js';

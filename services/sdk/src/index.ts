@@ -21,7 +21,7 @@ export {
   withWorkflow,
 } from './context/workflow-context.js';
 export { type CloseReport, createEmitter, type Emitter, type EmitterStats } from './emitter/emitter.js';
-export type { EmitInput } from './emitter/event-builder.js';
+export { buildEvent, type EmitInput, type EventDefaults } from './emitter/event-builder.js';
 export type { DeliveryFailure, EmitterOptions, RetryOptions, SpoolOptions } from './emitter/options.js';
 export { EmitterClosedError, FlushTimeoutError, ProduceError, QueueFullError, SpoolError } from './errors.js';
 export type { Compression } from './kafka/kafka-sender.js';

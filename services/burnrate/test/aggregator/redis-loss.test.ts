@@ -173,7 +173,9 @@ describe('the aggregator when Redis loses its data', () => {
     // (Each key's TTL and payload read in one transaction; a key that expires meanwhile is left out.)
     const snapshot = (
       await Promise.all(
-        (await redis.client.keys('*')).map(async (key) => {
+        (
+          await redis.client.keys('*')
+        ).map(async (key) => {
           const [[, ttl], [, value]] = (await redis.client.multi().pttl(key).dumpBuffer(key).exec()) as [
             [Error | null, number],
             [Error | null, Buffer | null],

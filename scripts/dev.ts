@@ -2,7 +2,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createApp, createLifecycle, createLogger, loadConfig } from '@burnrate/burnrate';
+import { createApp, createKey, createLifecycle, createLogger, loadConfig } from '@burnrate/burnrate';
 import { formatUsdCents, generateWebhookSecret } from '@burnrate/core';
 import { describeStackFailure, startLocalStack } from '@burnrate/devstack';
 import { pino } from 'pino';
@@ -36,9 +36,11 @@ async function main(): Promise<void> {
   const alerting = await localAlerting(stack.stateDir);
   // The demo's earlier-in-the-month usage is emitted once per state directory (delete it to start over).
   const backlogMarker = join(stack.stateDir, 'demo-backlog-emitted');
+  const api = localApiKey(stack.stateDir);
   const config = loadConfig({
     BURNRATE_DATA_DIR: join(stack.stateDir, 'chdb'),
     BURNRATE_RULES_FILE: alerting.rulesFile,
+    BURNRATE_KEYS_FILE: api.keysFile,
     NOTIFIER_ALLOWED_NETWORKS: '127.0.0.1/32',
     DEMO_BACKLOG: existsSync(backlogMarker) ? 'false' : 'true',
     ...process.env,
@@ -93,6 +95,13 @@ async function main(): Promise<void> {
     `ClickHouse HTTP: ${ch}  (analyst user: ${config.CLICKHOUSE_ANALYST_USER} / ${config.CLICKHOUSE_ANALYST_PASSWORD})`,
   );
   say(`  curl '${ch}/?query=SELECT+count()+FROM+${config.CLICKHOUSE_DATABASE}.usage_events'`);
+  if (config.BURNRATE_ROLES.includes('api')) {
+    const url = `http://${config.API_HOST}:${config.API_PORT}`;
+    say(`API: ${url}  (a local key with every scope is in ${api.keyFile}; see docs/api.md)`);
+    say(
+      `  curl -H "Authorization: Bearer $(cat ${api.keyFile})" '${url}/v1/budget?customer=org_whale&workflow=research-agent'`,
+    );
+  }
   say(`Kafka: ${stack.kafkaBrokers}   Redis: ${stack.redisUrl}   Logs: ${logFile}`);
   say(
     config.BURNRATE_RULES_FILE === alerting.rulesFile
@@ -116,6 +125,28 @@ async function main(): Promise<void> {
       logger.warn({ err: error }, 'progress query failed');
     }
   }, 5_000);
+}
+
+/**
+ * A local API key with every scope for every customer, made once per state directory: the key in
+ * `api-key` (mode 600, for curl), its hash in `keys.yaml` (what BURNRATE_KEYS_FILE names).
+ */
+function localApiKey(stateDir: string) {
+  const keyFile = join(stateDir, 'api-key');
+  const keysFile = join(stateDir, 'keys.yaml');
+  if (!existsSync(keyFile) || !existsSync(keysFile)) {
+    const { key, entry } = createKey({
+      id: 'local',
+      scopes: ['ingest', 'budget', 'forecast'],
+      customers: ['*'],
+    });
+    writeFileSync(
+      keysFile,
+      `# Written by \`npm start\`; make more with \`npm run burnrate -- keys create\`.\n${JSON.stringify({ keys: [entry] }, null, 2)}\n`,
+    );
+    writeFileSync(keyFile, key, { mode: 0o600 });
+  }
+  return { keyFile, keysFile };
 }
 
 /**

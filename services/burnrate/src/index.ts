@@ -4,6 +4,7 @@ export * from './config/load.js';
 export * from './config/schema.js';
 export * from './kafka/client.js';
 export * from './kafka/topics.js';
+export { createKey, type KeyScope, parseKeysFile } from './roles/api/keys.js';
 export { createEnricher } from './roles/enricher/enricher.js';
 export { createLedger } from './roles/ledger/ledger.js';
 export * from './runtime/app.js';

@@ -6,7 +6,15 @@ describe('configuration', () => {
   it('has local defaults', () => {
     const c = loadConfig({});
     expect(c.KAFKA_BROKERS).toEqual(['127.0.0.1:9092']);
-    expect(c.BURNRATE_ROLES).toEqual(['clickhouse', 'enricher', 'ledger', 'aggregator', 'notifier', 'demo']);
+    expect(c.BURNRATE_ROLES).toEqual([
+      'clickhouse',
+      'enricher',
+      'ledger',
+      'aggregator',
+      'notifier',
+      'api',
+      'demo',
+    ]);
     expect(c.CLICKHOUSE_DATABASE).toBe('burnrate');
   });
 

@@ -1,8 +1,6 @@
-import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
 import { type AlertingConfig, BUILT_IN_ALERTING, ConfigError, parseAlertingConfig } from '@burnrate/core';
 import type { Logger } from 'pino';
-import { parse as parseYaml } from 'yaml';
+import { createFollowedFile } from '../runtime/followed-file.js';
 import type { Component } from '../runtime/lifecycle.js';
 
 /**
@@ -16,102 +14,30 @@ export function createAlertingSource(
   deps: { env: Readonly<Record<string, string | undefined>>; logger: Logger },
 ): Component & { current(): AlertingConfig; reload(): boolean } {
   const log = deps.logger.child({ component: 'alerting-file' });
-  let config: AlertingConfig = BUILT_IN_ALERTING;
-  let digest = '';
-  let poll: NodeJS.Timeout | undefined;
-
-  /** What the file looks like on disk (a replaced file has a new inode, a rewritten one new times). */
-  function stamp(): string {
-    try {
-      const s = statSync(o.file!, { throwIfNoEntry: false });
-      return s ? `${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}` : 'absent';
-    } catch (error) {
-      return `error:${(error as Error).message}`;
-    }
-  }
-
-  function read(): { config: AlertingConfig; digest: string } {
-    const file = o.file!;
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (error) {
-      throw new ConfigError(
-        'BURNRATE_RULES_FILE',
-        `BURNRATE_RULES_FILE names ${file}, which cannot be read: ${(error as Error).message}.`,
-      );
-    }
-    let value: unknown;
-    try {
-      value = parseYaml(text);
-    } catch (error) {
-      throw new ConfigError(
-        'BURNRATE_RULES_FILE',
-        `BURNRATE_RULES_FILE (${file}) is not valid YAML or JSON: ${(error as Error).message}`,
-      );
-    }
+  if (!o.file) {
     return {
-      config: parseAlertingConfig(interpolate(value, deps.env, file), file),
-      digest: createHash('sha256').update(text).digest('hex').slice(0, 12),
+      name: 'alerting-file',
+      current: () => BUILT_IN_ALERTING,
+      reload: () => false,
+      async start() {
+        log.info('no BURNRATE_RULES_FILE: built-in rule defaults and no destinations');
+      },
+      async stop() {},
     };
   }
-
-  function reload(): boolean {
-    if (!o.file) return false;
-    try {
-      const next = read();
-      if (next.digest === digest) return false;
-      config = next.config;
-      digest = next.digest;
-      log.info(
-        {
-          file: o.file,
-          version: digest,
-          destinations: config.destinations.map((d) => `${d.kind}:${d.name}`),
-        },
-        'alerting rules loaded',
-      );
-      return true;
-    } catch (error) {
-      log.error(
-        { err: error, file: o.file, inForce: digest || 'built-in defaults' },
-        `${(error as Error).message} The rules in force stay.`,
-      );
-      return false;
-    }
-  }
-
-  return {
-    name: 'alerting-file',
-    current: () => config,
-    reload,
-    async start() {
-      if (!o.file) {
-        log.info('no BURNRATE_RULES_FILE: built-in rule defaults and no destinations');
-        return;
-      }
-      // Stat BEFORE reading, synchronously: a change made at any moment after it is seen by the next
-      // poll (fs.watchFile takes its first stat later, on the threadpool, and missed such a change).
-      let seen = stamp();
-      // At boot an invalid file is fatal (the error names the rule and field); later it is not.
-      const first = read();
-      config = first.config;
-      digest = first.digest;
-      log.info({ file: o.file, version: digest }, 'alerting rules loaded');
-      // Polling, not fs.watch: editors and config-map updates replace the file rather than write it.
-      poll = setInterval(() => {
-        const now = stamp();
-        if (now === seen) return;
-        seen = now;
-        reload();
-      }, o.pollMs ?? 1_000);
-      poll.unref();
+  const followed = createFollowedFile(
+    {
+      setting: 'BURNRATE_RULES_FILE',
+      label: 'alerting rules',
+      initial: BUILT_IN_ALERTING,
+      file: o.file,
+      pollMs: o.pollMs ?? 1_000,
+      parse: (value, file) => parseAlertingConfig(interpolate(value, deps.env, file), file),
+      describe: (config) => ({ destinations: config.destinations.map((d) => `${d.kind}:${d.name}`) }),
     },
-    async stop() {
-      clearInterval(poll);
-      poll = undefined;
-    },
-  };
+    { logger: log },
+  );
+  return { ...followed, name: 'alerting-file' };
 }
 
 /** Replaces `${NAME}` in every string with the environment variable NAME; a missing one is an error. */

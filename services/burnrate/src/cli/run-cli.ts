@@ -17,6 +17,7 @@ commands:
   customers import F  publish customer records (JSON lines or CSV) to the customers topic
   reprice             re-price a time range with the current catalog (see --help)
   alerts              failed deliveries, replay, re-enable a destination, alerts on record (see help)
+  keys create         make an API key for the api role (see burnrate keys help)
   migrate             apply ClickHouse migrations and exit
 `;
 
@@ -47,6 +48,8 @@ async function dispatch(argv: string[], host: CliHost): Promise<number> {
       return (await import('./reprice.js')).repriceCommand(rest);
     case 'alerts':
       return (await import('./alerts.js')).alertsCommand(rest);
+    case 'keys':
+      return (await import('./keys.js')).keysCommand(rest);
     case 'migrate':
       return (await import('./migrate-command.js')).migrateCommand();
     case 'help':

@@ -1,12 +1,22 @@
 import { z } from 'zod';
 
 /** Roles one burnrate process can run; `all` runs every role in one process (laptops, tests). */
-export const ROLES = ['clickhouse', 'enricher', 'ledger', 'aggregator', 'notifier', 'demo'] as const;
+export const ROLES = ['clickhouse', 'enricher', 'ledger', 'aggregator', 'notifier', 'api', 'demo'] as const;
 export type Role = (typeof ROLES)[number];
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
   .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
+const list = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((s) =>
+      s
+        .split(',')
+        .map((n) => n.trim())
+        .filter(Boolean),
+    );
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
 
 /**
@@ -118,6 +128,35 @@ export const configSchema = z.object({
   NOTIFIER_BACKOFF_MAX_MS: int(10, 86_400_000).default(300_000),
   /** A notifier that dies mid-send loses its job after this long, and another sends it. */
   NOTIFIER_LOCK_MS: int(1_000, 600_000).default(30_000),
+  /** The api role: where it listens (127.0.0.1 keeps it on this machine). */
+  API_HOST: z.string().min(1).default('127.0.0.1'),
+  API_PORT: int(0, 65_535).default(8787),
+  /** API keys (YAML or JSON, SHA-256 hashes only; `burnrate keys create`); unset = every request refused. */
+  BURNRATE_KEYS_FILE: z.string().min(1).optional(),
+  /** Largest POST /v1/events or /v1/traces body, after decompression. */
+  INGEST_MAX_BODY_BYTES: int(1_024, 256 * 1024 * 1024).default(4 * 1024 * 1024),
+  /** Most events in one POST /v1/events. */
+  INGEST_MAX_BATCH_EVENTS: int(1, 100_000).default(1_000),
+  /** Events per second per API key (token bucket); 0 = no limit. */
+  INGEST_RATE_LIMIT_EVENTS_PER_SECOND: int(0).default(50_000),
+  /** How long a request waits for Kafka's acknowledgement before it is answered 503. */
+  INGEST_ACK_TIMEOUT_MS: int(100, 120_000).default(10_000),
+  /** Events the api role holds for Kafka at once; past it requests get 429. */
+  INGEST_MAX_QUEUE_EVENTS: int(1_000, 10_000_000).default(100_000),
+  /** Span or resource attributes that name the customer_ref of an OTLP span, first found wins. */
+  OTLP_CUSTOMER_ATTRIBUTES: list('burnrate.customer_ref'),
+  /** Span or resource attributes that name the workflow (else the resource's service.name). */
+  OTLP_WORKFLOW_ATTRIBUTES: list('burnrate.workflow,gen_ai.agent.name'),
+  /** How often forecasts and the routing policy are recomputed from ClickHouse. */
+  FORECAST_REFRESH_MS: int(1_000, 86_400_000).default(60_000),
+  /** How much history they are computed from. */
+  FORECAST_WINDOW_DAYS: int(1, 3_650).default(30),
+  /** Fewer runs or steps than this: no forecast (too few to mean anything). */
+  FORECAST_MIN_SAMPLE: int(1, 1_000_000).default(30),
+  /** Calls a model needs in a workflow before the routing policy suggests it. */
+  ROUTING_MIN_CALLS: int(1, 1_000_000).default(20),
+  /** How much lower a cheaper model's mean quality_score may be and still be suggested. */
+  ROUTING_QUALITY_TOLERANCE: z.coerce.number().min(0).max(1).default(0.02),
   DEMO_EVENTS_PER_SECOND: z.coerce.number().min(0).max(100_000).default(20),
   /** Demo role: also emit usage from earlier in the billing period (`npm start` does, once per state directory). */
   DEMO_BACKLOG: bool.default(false),

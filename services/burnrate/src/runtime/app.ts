@@ -20,6 +20,7 @@ import { createEnricher } from '../roles/enricher/enricher.js';
 import { createReferenceData } from '../roles/enricher/reference-data.js';
 import { createLedger } from '../roles/ledger/ledger.js';
 import { alertingRoles } from './alerting-roles.js';
+import { apiRole } from './api-role.js';
 import type { Fatal } from './fatal.js';
 import type { Component } from './lifecycle.js';
 
@@ -84,13 +85,14 @@ export function createApp(config: Config, deps: AppDeps): App {
   const topics = topicNames(config.BURNRATE_TOPIC_PREFIX);
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID, logger });
   const alerting = roles.has('aggregator') || roles.has('notifier');
+  const api = roles.has('api');
   const clickhouse =
-    roles.has('clickhouse') || roles.has('ledger') || alerting
+    roles.has('clickhouse') || roles.has('ledger') || alerting || api
       ? createClickHouseClient(clickHouseTarget(config))
       : undefined;
   // One connection for commands; BullMQ workers and the outbox relays make their own blocking ones.
   const redis =
-    roles.has('enricher') || alerting
+    roles.has('enricher') || alerting || api
       ? new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: null })
       : undefined;
   const components: Component[] = [
@@ -182,6 +184,9 @@ export function createApp(config: Config, deps: AppDeps): App {
     // The alerting file is validated first: a typo in it should not wait for connections to fail.
     components.unshift(source!);
     components.push(...rest);
+  }
+  if (redis && clickhouse && api) {
+    components.push(...apiRole(config, { ...deps, kafka, redis, clickhouse, topics }));
   }
   if (roles.has('demo')) {
     components.push(

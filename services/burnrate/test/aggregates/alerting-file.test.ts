@@ -143,7 +143,7 @@ describe('the alerting file source', () => {
       expect(added.length).toBeGreaterThan(0);
       for (const line of added) {
         expect(line.msg).toMatch(sentence);
-        expect(line.msg).toMatch(/The rules in force stay\.$/);
+        expect(line.msg).toMatch(/The alerting rules in force stay\.$/);
         expect(line.file).toBe(t.file);
         expect(line.inForce).toMatch(/^[0-9a-f]{12}$/);
       }

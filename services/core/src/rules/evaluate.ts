@@ -106,15 +106,10 @@ function percentSeverity(p: Decimal): Severity {
 function forecastFindings(s: CustomerSnapshot, r: RuleSettings): Finding[] {
   const f = r.forecast;
   if (!f.enabled) return [];
-  const start = dayStartMs(s.meta.billing_period_start);
-  const end = billingPeriodEndMs(s.meta.billing_period_start);
-  const elapsed = BigInt(Math.max(0, s.nowMs - start));
-  const remaining = BigInt(Math.max(0, end - s.nowMs));
-  if (elapsed === 0n || remaining === 0n) return [];
+  const projection = projectPeriodEnd(s);
+  if (!projection) return [];
+  const { elapsed, end, perDay, projected } = projection;
   const cost = s.period.cost;
-  // The trailing rate: the last 24 hours, or the period so far while it is younger than a day.
-  const perDay = elapsed < BigInt(DAY_MS) ? (cost * BigInt(DAY_MS)) / elapsed : s.windows.h24;
-  const projected = cost + (perDay * remaining) / BigInt(DAY_MS);
   const targets: Array<['budget' | 'revenue', bigint]> = [['budget', BigInt(s.meta.monthly_budget_nanos)]];
   if (s.meta.plan_currency === 'USD') targets.push(['revenue', BigInt(s.meta.plan_revenue_nanos)]);
   const out: Finding[] = [];
@@ -154,6 +149,23 @@ function forecastFindings(s: CustomerSnapshot, r: RuleSettings): Finding[] {
     });
   }
   return out;
+}
+
+/**
+ * Period-end spend at the trailing rate: the last 24 hours, or the period so far while it is younger
+ * than a day. Null at the very start or end of the period. Exact integer nano-USD.
+ */
+export function projectPeriodEnd(
+  s: Pick<CustomerSnapshot, 'meta' | 'nowMs' | 'period' | 'windows'>,
+): { projected: bigint; perDay: bigint; elapsed: bigint; end: number } | null {
+  const start = dayStartMs(s.meta.billing_period_start);
+  const end = billingPeriodEndMs(s.meta.billing_period_start);
+  const elapsed = BigInt(Math.max(0, s.nowMs - start));
+  const remaining = BigInt(Math.max(0, end - s.nowMs));
+  if (elapsed === 0n || remaining === 0n) return null;
+  const cost = s.period.cost;
+  const perDay = elapsed < BigInt(DAY_MS) ? (cost * BigInt(DAY_MS)) / elapsed : s.windows.h24;
+  return { projected: cost + (perDay * remaining) / BigInt(DAY_MS), perDay, elapsed, end };
 }
 
 function whaleFindings(s: CustomerSnapshot, r: RuleSettings): Finding[] {

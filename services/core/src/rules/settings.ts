@@ -55,9 +55,24 @@ export interface RuleSettings {
   unpriced_model: { enabled: boolean };
   /** A customer_ref seen that maps to no customer. */
   unmapped_customer: { enabled: boolean };
+  /**
+   * Not an alert: how GET /v1/budget decides allow, warn or deny for an agent's next step or run.
+   * The run caps are the runaway rule's; budgets are the customer's monthly budget.
+   */
+  guardrail: {
+    /** Warn once period-to-date spend reaches this percent of the budget. */
+    warn_percent: Decimal;
+    /** Deny once it reaches this percent. */
+    deny_percent: Decimal;
+    /** What a run forecast whose p90 exceeds the remaining budget gets. */
+    forecast_action: 'warn' | 'deny';
+    /** Deny the next step of a run past one of the runaway caps (false: warn). */
+    deny_runaway: boolean;
+  };
 }
 
-export type RuleName = keyof RuleSettings;
+/** The alert rules (the guardrail's settings are not a rule: nothing alerts on them). */
+export type RuleName = Exclude<keyof RuleSettings, 'guardrail'>;
 export const RULE_NAMES = [
   'budget',
   'forecast',
@@ -91,6 +106,12 @@ export const DEFAULT_RULES: RuleSettings = {
   runaway: { enabled: true, max_cost_nanos: usd('25'), max_steps: 50, max_retries: 10, max_depth: 8 },
   unpriced_model: { enabled: true },
   unmapped_customer: { enabled: true },
+  guardrail: {
+    warn_percent: dec('80'),
+    deny_percent: dec('100'),
+    forecast_action: 'warn',
+    deny_runaway: true,
+  },
 };
 
 // --- the file form: friendly units (USD amounts, plain numbers), every field optional -------------
@@ -166,6 +187,14 @@ export const ruleOverridesSchema = z.strictObject({
     .optional(),
   unpriced_model: z.strictObject({ enabled: z.boolean().optional() }).optional(),
   unmapped_customer: z.strictObject({ enabled: z.boolean().optional() }).optional(),
+  guardrail: z
+    .strictObject({
+      warn_percent: positiveDecimal.optional(),
+      deny_percent: positiveDecimal.optional(),
+      forecast_action: z.enum(['warn', 'deny']).optional(),
+      deny_runaway: z.boolean().optional(),
+    })
+    .optional(),
 });
 
 export type RuleOverrides = z.output<typeof ruleOverridesSchema>;
@@ -209,5 +238,11 @@ export function applyOverrides(base: RuleSettings, o: RuleOverrides | undefined)
     },
     unpriced_model: { enabled: pick(o.unpriced_model?.enabled, base.unpriced_model.enabled) },
     unmapped_customer: { enabled: pick(o.unmapped_customer?.enabled, base.unmapped_customer.enabled) },
+    guardrail: {
+      warn_percent: pick(o.guardrail?.warn_percent, base.guardrail.warn_percent),
+      deny_percent: pick(o.guardrail?.deny_percent, base.guardrail.deny_percent),
+      forecast_action: pick(o.guardrail?.forecast_action, base.guardrail.forecast_action),
+      deny_runaway: pick(o.guardrail?.deny_runaway, base.guardrail.deny_runaway),
+    },
   };
 }

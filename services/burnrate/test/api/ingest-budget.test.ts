@@ -1,0 +1,236 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pollUntil } from '../fixtures.js';
+import { startApi } from './harness.js';
+
+/**
+ * The api role against the real stack: events POSTed over HTTP become priced facts in ClickHouse
+ * and rolling aggregates in Redis, and the guardrail answers from those aggregates — with keys
+ * scoped to customers.
+ */
+let api: Awaited<ReturnType<typeof startApi>>;
+const USD = 1_000_000_000n;
+beforeAll(async () => {
+  api = await startApi({
+    keys: [
+      { id: 'svc', scopes: ['ingest', 'budget', 'forecast'], customers: ['*'] },
+      { id: 'acme-agent', scopes: ['budget'], customers: ['acme'] },
+      { id: 'globex-agent', scopes: ['budget', 'ingest'], customers: ['globex'] },
+    ],
+    customers: [
+      {
+        customer_ref: 'acme',
+        customer_id: 'cus_acme',
+        plan: { kind: 'usage_based', revenue_nanos: '0', currency: 'USD' },
+        monthly_budget_nanos: String(USD),
+      },
+      {
+        customer_ref: 'globex',
+        customer_id: 'cus_globex',
+        plan: { kind: 'flat_rate', revenue_nanos: String(200n * USD), currency: 'USD' },
+      },
+    ],
+    rules: { defaults: { runaway: { max_steps: 3 } } },
+    env: { FORECAST_MIN_SAMPLE: '3' },
+  });
+}, 120_000);
+afterAll(() => api?.stop());
+
+/** One gpt-4o-mini call: 1M input tokens cost exactly $0.15, 1M output $0.60. */
+const call = (o: Record<string, unknown> = {}) => ({
+  event_id: randomUUID(),
+  customer_ref: 'acme',
+  provider: 'openai',
+  model: 'gpt-4o-mini',
+  tokens: { input: 1_000_000 },
+  ...o,
+});
+
+async function facts(where: string) {
+  const rs = await api.app.clickhouse!.query({
+    query: `SELECT count() AS n, toString(sum(cost_total_nanos)) AS cost FROM ${api.config.CLICKHOUSE_DATABASE}.usage_events WHERE ${where}`,
+    format: 'JSONEachRow',
+  });
+  const [row] = (await rs.json()) as Array<{ n: string; cost: string }>;
+  return { n: Number(row!.n), cost: BigInt(row!.cost) };
+}
+
+describe('POST /v1/events', () => {
+  it('takes one object, an array and NDJSON, and each event becomes one priced fact', async () => {
+    const a = call({ service: 'py-worker', workflow: 'triage' });
+    const b = [call(), call()];
+    const c = [call(), call({ occurred_at: new Date().toISOString() })];
+    const one = await api.call('/v1/events', {
+      method: 'POST',
+      key: 'svc',
+      body: JSON.stringify(a),
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(one.status).toBe(200);
+    expect(one.json).toEqual({
+      accepted: 1,
+      rejected: 0,
+      results: [{ index: 0, event_id: a.event_id, status: 'accepted' }],
+    });
+    const many = await api.call('/v1/events', {
+      method: 'POST',
+      key: 'svc',
+      body: JSON.stringify(b),
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+    });
+    expect(many.json.accepted).toBe(2);
+    const nd = await api.call('/v1/events', {
+      method: 'POST',
+      key: 'svc',
+      body: `${c.map((e) => JSON.stringify(e)).join('\n')}\n`,
+      headers: { 'content-type': 'application/x-ndjson' },
+    });
+    expect(nd.json.accepted).toBe(2);
+    const ids = [a, ...b, ...c].map((e) => `'${e.event_id}'`).join(',');
+    const stored = await pollUntil(
+      () => facts(`event_id IN (${ids})`),
+      (f) => f.n === 5,
+      60_000,
+    );
+    expect(stored.cost).toBe(5n * 150_000_000n);
+    // The key's id is the service when an event names none; a named one is kept.
+    const rs = await api.app.clickhouse!.query({
+      query: `SELECT service, count() AS n FROM ${api.config.CLICKHOUSE_DATABASE}.usage_events WHERE event_id IN (${ids}) GROUP BY service ORDER BY service`,
+      format: 'JSONEachRow',
+    });
+    expect(await rs.json()).toEqual([
+      { service: 'py-worker', n: '1' },
+      { service: 'svc', n: '4' },
+    ]);
+  });
+
+  it('is idempotent on event_id: the same event sent three times is one fact', async () => {
+    const e = call({ customer_ref: 'globex' });
+    for (let i = 0; i < 3; i++) {
+      const r = await api.call('/v1/events', {
+        method: 'POST',
+        key: 'svc',
+        body: JSON.stringify(e),
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(r.status).toBe(200);
+    }
+    const marker = call({ customer_ref: 'globex' });
+    await api.call('/v1/events', {
+      method: 'POST',
+      key: 'svc',
+      body: JSON.stringify(marker),
+      headers: { 'content-type': 'application/json' },
+    });
+    await pollUntil(
+      () => facts(`event_id = '${marker.event_id}'`),
+      (f) => f.n === 1,
+      60_000,
+    );
+    expect((await facts(`event_id = '${e.event_id}'`)).n).toBe(1);
+  });
+
+  it('answers each event: the good ones are stored, the bad ones name their field (422)', async () => {
+    const good = call();
+    const r = await api.call('/v1/events', {
+      method: 'POST',
+      key: 'svc',
+      body: JSON.stringify([
+        good,
+        call({ model: undefined }),
+        call({ tokens: { input: -1 } }),
+        call({ customer_id: 'x' }),
+      ]),
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(r.status).toBe(422);
+    expect(r.json.accepted).toBe(1);
+    expect(r.json.results.map((x: { status: string; field?: string }) => x.field ?? x.status)).toEqual([
+      'accepted',
+      'model',
+      'tokens.input',
+      'customer_id',
+    ]);
+    await pollUntil(
+      () => facts(`event_id = '${good.event_id}'`),
+      (f) => f.n === 1,
+      60_000,
+    );
+  });
+});
+
+describe('GET /v1/budget', () => {
+  const budget = (query: string, key = 'svc') => api.call(`/v1/budget?${query}`, { key });
+
+  it('answers spend, budget, remaining and the run from the aggregates, and decides from the rules', async () => {
+    const runId = `run-${randomUUID()}`;
+    // Two steps of one run for a customer with a $1 budget (the acme events above count too).
+    const steps = [1, 2].map((n) =>
+      call({
+        workflow: 'research',
+        workflow_run_id: runId,
+        step_id: `s${n}`,
+        tokens: { input: 1_000_000, output: 500_000 },
+      }),
+    );
+    const sent = await api.call('/v1/events', {
+      method: 'POST',
+      key: 'svc',
+      body: JSON.stringify(steps),
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(sent.status).toBe(200);
+    const expected = await pollUntil(
+      async () => ({
+        all: await facts(`customer_ref = 'acme'`),
+        run: await facts(`workflow_run_id = '${runId}'`),
+      }),
+      (f) => f.run.n === 2,
+      60_000,
+    );
+    expect(expected.run.cost).toBe(2n * (150_000_000n + 300_000_000n));
+    const answer = await pollUntil(
+      async () => (await budget(`customer=acme&workflow=research&run=${runId}`)).json,
+      (a) => a?.run?.steps === 2 && BigInt(a.spend.nanos) === expected.all.cost,
+      30_000,
+    );
+    expect(answer).toMatchObject({
+      customer_ref: 'acme',
+      customer_id: 'cus_acme',
+      budget: { nanos: String(USD), usd: '1.00' },
+      remaining: { nanos: String(USD - expected.all.cost) },
+      run: {
+        run_id: runId,
+        workflow: 'research',
+        cost: { nanos: String(expected.run.cost) },
+        steps: 2,
+        retries: 0,
+      },
+    });
+    // $0.9 + earlier acme calls: past the 100 % line of a $1 budget.
+    expect(expected.all.cost >= USD).toBe(true);
+    expect(answer.decision).toBe('deny');
+    expect(answer.reasons.map((r: { code: string }) => r.code)).toContain('budget_exhausted');
+    // One more step would pass the run's 3-step cap once it has 3.
+    expect(answer.period.start).toMatch(/^\d{4}-\d{2}-01$/);
+  });
+
+  it('a customer-scoped key reads its own customer and gets 403 and no numbers for another', async () => {
+    const own = await budget('customer=acme', 'acme-agent');
+    expect(own.status).toBe(200);
+    const other = await budget('customer=globex', 'acme-agent');
+    expect(other.status).toBe(403);
+    expect(other.json.error.code).toBe('forbidden');
+    expect(other.text).not.toMatch(/nanos|spend|cus_globex/);
+  });
+
+  it('a customer without a budget is allowed, with its spend', async () => {
+    const g = await pollUntil(
+      async () => (await budget('customer=globex', 'globex-agent')).json,
+      (a) => a?.spend && BigInt(a.spend.nanos) > 0n,
+      30_000,
+    );
+    expect(g).toMatchObject({ customer_id: 'cus_globex', budget: null, remaining: null, decision: 'allow' });
+    expect(g.reasons.map((r: { code: string }) => r.code)).toEqual(['no_budget']);
+  });
+});

@@ -9,7 +9,7 @@ import type { ExportResult } from '@opentelemetry/core';
 import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as ProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import { SCENARIOS } from './otlp-fixtures.js';
+import { liveRun, SCENARIOS } from './otlp-fixtures.js';
 import { type ExportOutcome, SCENARIO_NAMES } from './otlp-harness.js';
 
 const base64 = (bytes: Uint8Array | undefined) => Buffer.from(bytes ?? new Uint8Array()).toString('base64');
@@ -43,6 +43,27 @@ async function exportTo(url: string, encoding: string): Promise<ExportOutcome> {
   return { code: result.code, error: result.error?.message ?? null, warnings };
 }
 
-const [mode, url, encoding] = process.argv.slice(2);
-const output = mode === 'export' ? await exportTo(url!, encoding!) : await serialize();
+/** Exports one live agent run with the official exporter and an API key; prints its trace id too. */
+async function exportLive(url: string, encoding: string, key: string, customer: string) {
+  const headers = { authorization: `Bearer ${key}` };
+  const exporter =
+    encoding === 'json' ? new JsonExporter({ url, headers }) : new ProtobufExporter({ url, headers });
+  const spans = await liveRun(customer);
+  const result = await new Promise<ExportResult>((resolve) => exporter.export(spans, resolve));
+  await exporter.shutdown();
+  return {
+    code: result.code,
+    error: result.error?.message ?? null,
+    traceId: spans[0]!.spanContext().traceId,
+    spanIds: spans.filter((s) => s.name.startsWith('chat')).map((s) => s.spanContext().spanId),
+  };
+}
+
+const [mode, url, encoding, key, customer] = process.argv.slice(2);
+const output =
+  mode === 'export'
+    ? await exportTo(url!, encoding!)
+    : mode === 'export-live'
+      ? await exportLive(url!, encoding!, key!, customer!)
+      : await serialize();
 process.stdout.write(JSON.stringify(output));

@@ -131,6 +131,42 @@ function customers(): Promise<ReadableSpan[]> {
   });
 }
 
+/**
+ * Now, for the end-to-end test: one agent run (a trace) of customer `customer` — a root span and two
+ * gpt-4o-mini chat calls under it — so the enricher accepts the events as current.
+ */
+export function liveRun(customer: string): Promise<ReadableSpan[]> {
+  const resource = { 'service.name': 'py-support-bot', 'burnrate.customer_ref': customer };
+  return recordSpans(resource, (tracer) => {
+    const root = tracer.startSpan(
+      'invoke_agent triage',
+      { attributes: { 'burnrate.workflow': 'otel-triage' } },
+      ROOT_CONTEXT,
+    );
+    const inRoot = trace.setSpan(ROOT_CONTEXT, root);
+    for (let i = 0; i < 2; i++) {
+      tracer
+        .startSpan(
+          'chat gpt-4o-mini',
+          {
+            attributes: {
+              'gen_ai.operation.name': 'chat',
+              'gen_ai.provider.name': 'openai',
+              'gen_ai.request.model': 'gpt-4o-mini',
+              'gen_ai.usage.input_tokens': 1_000_000,
+              'gen_ai.usage.cache_read.input_tokens': 400_000,
+              'gen_ai.usage.output_tokens': 100_000,
+              'burnrate.workflow': 'otel-triage',
+            },
+          },
+          inRoot,
+        )
+        .end();
+    }
+    root.end();
+  });
+}
+
 /** The spans of each scenario, recorded afresh (new ids) on every call. */
 export const SCENARIOS: Record<ScenarioName, () => Promise<ReadableSpan[]>> = {
   agent,

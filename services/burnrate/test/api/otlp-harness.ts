@@ -75,3 +75,18 @@ export async function exportWithOfficialExporter(
 ): Promise<ExportOutcome> {
   return (await child(['export', url, encoding])) as ExportOutcome;
 }
+
+/** Exports one live agent run (two chat spans) of `customer` with the official exporter and a key. */
+export async function exportLiveRun(
+  url: string,
+  encoding: 'protobuf' | 'json',
+  key: string,
+  customer: string,
+): Promise<{ code: number; error: string | null; traceId: string; spanIds: string[] }> {
+  return (await child(['export-live', url, encoding, key, customer])) as {
+    code: number;
+    error: string | null;
+    traceId: string;
+    spanIds: string[];
+  };
+}

@@ -25,13 +25,19 @@ beforeAll(async () => {
         monthly_budget_nanos: String(USD),
       },
       {
+        customer_ref: 'initech',
+        customer_id: 'cus_initech',
+        plan: { kind: 'usage_based', revenue_nanos: '0', currency: 'USD' },
+        monthly_budget_nanos: String(USD),
+      },
+      {
         customer_ref: 'globex',
         customer_id: 'cus_globex',
         plan: { kind: 'flat_rate', revenue_nanos: String(200n * USD), currency: 'USD' },
       },
     ],
     rules: { defaults: { runaway: { max_steps: 3 } } },
-    env: { FORECAST_MIN_SAMPLE: '3' },
+    env: { FORECAST_MIN_SAMPLE: '3', ROUTING_MIN_CALLS: '2' },
   });
 }, 120_000);
 afterAll(() => api?.stop());
@@ -232,5 +238,70 @@ describe('GET /v1/budget', () => {
     );
     expect(g).toMatchObject({ customer_id: 'cus_globex', budget: null, remaining: null, decision: 'allow' });
     expect(g.reasons.map((r: { code: string }) => r.code)).toEqual(['no_budget']);
+  });
+});
+
+describe('GET /v1/forecast and the forecast in the guardrail', () => {
+  it('answers quantiles of seeded runs, and warns a customer whose remaining budget is below the p90', async () => {
+    // Five one-step runs of globex costing $0.30 × k (k = 1..5), scored 0.89; two gpt-4o calls scored 0.90.
+    const runs = [1, 2, 3, 4, 5].map((k) =>
+      call({
+        customer_ref: 'globex',
+        workflow: 'forecasted',
+        workflow_run_id: `fc-${randomUUID()}`,
+        tokens: { input: 2_000_000 * k },
+        quality_score: 0.89,
+      }),
+    );
+    const pricey = [1, 2].map(() =>
+      call({
+        customer_ref: 'globex',
+        workflow: 'forecasted',
+        model: 'gpt-4o',
+        tokens: { input: 1_000_000 },
+        quality_score: 0.9,
+      }),
+    );
+    const sent = await api.call('/v1/events', {
+      method: 'POST',
+      key: 'svc',
+      body: JSON.stringify([...runs, ...pricey]),
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(sent.status).toBe(200);
+    const answer = await pollUntil(
+      async () => (await api.call('/v1/forecast?workflow=forecasted&scope=run', { key: 'svc' })).json,
+      (a) => a?.forecast?.sample === 5,
+      60_000,
+    );
+    // quantilesExactHigh over 300M, 600M, …, 1500M: p50 = the 3rd, p90 and p99 = the 5th.
+    expect(answer.forecast).toMatchObject({
+      scope: 'run',
+      workflow: 'forecasted',
+      effort: null,
+      cost: { p50: { nanos: '900000000' }, p90: { nanos: '1500000000' }, p99: { nanos: '1500000000' } },
+      tokens: { p50: 6_000_000, p90: 10_000_000 },
+      sample: 5,
+    });
+    // By effort class: 2M–10M prompt tokens per run is xxl (multi-agent scale).
+    const xxl = await api.call('/v1/forecast?workflow=forecasted&effort=multi_agent', { key: 'svc' });
+    expect(xxl.json.forecast).toMatchObject({ effort: 'xxl', sample: 5 });
+    const none = await api.call('/v1/forecast?workflow=forecasted&effort=qa', { key: 'svc' });
+    expect(none.json).toEqual({ forecast: null, reason: 'no_history' });
+
+    // initech has $1 left; one run's p90 is $1.50: warned before it starts, with a cheaper model named.
+    const budget = await api.call('/v1/budget?customer=initech&workflow=forecasted&model=gpt-4o', {
+      key: 'svc',
+    });
+    expect(budget.status).toBe(200);
+    expect(budget.json.decision).toBe('warn');
+    expect(budget.json.reasons.map((r: { code: string }) => r.code)).toEqual(['forecast_over_remaining']);
+    expect(budget.json.forecast.cost.p90.nanos).toBe('1500000000');
+    expect(budget.json.suggestion).toMatchObject({
+      model: 'gpt-4o-mini',
+      instead_of: 'gpt-4o',
+      instead_of_cost_per_call: { nanos: '2500000000' },
+      cost_per_call: { nanos: '900000000' },
+    });
   });
 });

@@ -1,6 +1,10 @@
 export {
   type AlertPayload,
+  type BudgetAnswer,
+  type BudgetDecision,
+  type DecisionReason,
   generateWebhookSecret,
+  type ModelSuggestion,
   type SignWebhookOptions,
   signWebhook,
   type VerifyWebhookOptions,
@@ -10,6 +14,21 @@ export {
   WebhookVerificationError,
 } from '@burnrate/core';
 export * from './adapters/index.js';
+export { withBudget } from './budget/budget-scope.js';
+export {
+  type BudgetClient,
+  type BudgetClientOptions,
+  type BudgetQuery,
+  createBudgetClient,
+} from './budget/client.js';
+export { type CostCheck, checkRunCost } from './budget/cost-check.js';
+export {
+  BudgetApiError,
+  type BudgetCap,
+  BudgetExceededError,
+  BudgetUnavailableError,
+} from './budget/errors.js';
+export type { BudgetLimits } from './budget/limits.js';
 export { type WithRetryOptions, withRetry } from './context/with-retry.js';
 export {
   currentContext,

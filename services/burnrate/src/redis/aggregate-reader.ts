@@ -30,6 +30,17 @@ export interface AggregateReader {
     options?: { windows?: boolean },
   ): Promise<Map<string, CustomerSnapshot>>;
   runs(epoch: string, runIds: string[]): Promise<Map<string, RunSnapshot>>;
+  /**
+   * What the guardrail needs of one customer, in one round trip: the period's totals, the last 24
+   * hours' cost and, with a run id, the run.
+   */
+  guardrail(
+    epoch: string,
+    customerId: string,
+    periodStart: string,
+    nowMs: number,
+    runId: string | null,
+  ): Promise<{ period: PeriodTotals; last24h: bigint; run: RunSnapshot | null }>;
   unpriced(epoch: string, day: string, model: string): Promise<UnpricedSnapshot>;
   /** A customer's top workflows and models by cost in a billing period. */
   breakdown(
@@ -150,23 +161,26 @@ export function createAggregateReader(redis: Redis, keys: AggregateKeys): Aggreg
       const hashes = await hgetalls(runIds.map((id) => k.run(id)));
       const out = new Map<string, RunSnapshot>();
       runIds.forEach((runId, i) => {
-        const h = hashes[i]!;
-        if (!h.customer) return;
-        out.set(runId, {
-          runId,
-          customer: h.customer,
-          planKind: h.plan_kind ?? '',
-          workflow: h.workflow ?? '',
-          cost: big(h.c),
-          tokens: big(h.t),
-          steps: Number(h.steps ?? 0),
-          retries: Number(h.retries ?? 0),
-          maxDepth: Number(h.depth ?? 0),
-          firstSeenMs: Number(h.first ?? 0),
-          lastSeenMs: Number(h.last ?? 0),
-        });
+        const run = runOf(runId, hashes[i]!);
+        if (run) out.set(runId, run);
       });
       return out;
+    },
+
+    async guardrail(epoch, customerId, periodStart, nowMs, runId) {
+      const k = keys.at(epoch);
+      const s = customerSubject(customerId);
+      const [period, h24, run] = await hgetalls([
+        k.period(s, periodStart),
+        k.window(s, 'h24'),
+        ...(runId ? [k.run(runId)] : []),
+      ]);
+      const buckets = Object.entries(h24!).map(([b, v]) => [Number(b), BigInt(v)] as [number, bigint]);
+      return {
+        period: totalsOf(period!),
+        last24h: sumWindow('h24', buckets, nowMs),
+        run: runId && run ? runOf(runId, run) : null,
+      };
     },
 
     async unpriced(epoch, day, model) {
@@ -191,6 +205,23 @@ export function createAggregateReader(redis: Redis, keys: AggregateKeys): Aggreg
 
     dimensionTotals: (epoch, customerId, periodStart, dimension) =>
       dimensionTotals(keys.at(epoch), customerId, periodStart, dimension),
+  };
+}
+
+function runOf(runId: string, h: Record<string, string>): RunSnapshot | null {
+  if (!h.customer) return null;
+  return {
+    runId,
+    customer: h.customer,
+    planKind: h.plan_kind ?? '',
+    workflow: h.workflow ?? '',
+    cost: big(h.c),
+    tokens: big(h.t),
+    steps: Number(h.steps ?? 0),
+    retries: Number(h.retries ?? 0),
+    maxDepth: Number(h.depth ?? 0),
+    firstSeenMs: Number(h.first ?? 0),
+    lastSeenMs: Number(h.last ?? 0),
   };
 }
 

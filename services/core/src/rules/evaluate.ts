@@ -106,7 +106,7 @@ function percentSeverity(p: Decimal): Severity {
 function forecastFindings(s: CustomerSnapshot, r: RuleSettings): Finding[] {
   const f = r.forecast;
   if (!f.enabled) return [];
-  const projection = projectPeriodEnd(s);
+  const projection = projectPeriodEnd(s.meta.billing_period_start, s.nowMs, s.period.cost, s.windows.h24);
   if (!projection) return [];
   const { elapsed, end, perDay, projected } = projection;
   const cost = s.period.cost;
@@ -156,15 +156,17 @@ function forecastFindings(s: CustomerSnapshot, r: RuleSettings): Finding[] {
  * than a day. Null at the very start or end of the period. Exact integer nano-USD.
  */
 export function projectPeriodEnd(
-  s: Pick<CustomerSnapshot, 'meta' | 'nowMs' | 'period' | 'windows'>,
+  periodStart: string,
+  nowMs: number,
+  cost: bigint,
+  last24h: bigint,
 ): { projected: bigint; perDay: bigint; elapsed: bigint; end: number } | null {
-  const start = dayStartMs(s.meta.billing_period_start);
-  const end = billingPeriodEndMs(s.meta.billing_period_start);
-  const elapsed = BigInt(Math.max(0, s.nowMs - start));
-  const remaining = BigInt(Math.max(0, end - s.nowMs));
+  const start = dayStartMs(periodStart);
+  const end = billingPeriodEndMs(periodStart);
+  const elapsed = BigInt(Math.max(0, nowMs - start));
+  const remaining = BigInt(Math.max(0, end - nowMs));
   if (elapsed === 0n || remaining === 0n) return null;
-  const cost = s.period.cost;
-  const perDay = elapsed < BigInt(DAY_MS) ? (cost * BigInt(DAY_MS)) / elapsed : s.windows.h24;
+  const perDay = elapsed < BigInt(DAY_MS) ? (cost * BigInt(DAY_MS)) / elapsed : last24h;
   return { projected: cost + (perDay * remaining) / BigInt(DAY_MS), perDay, elapsed, end };
 }
 

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { BudgetExceededError } from '../budget/errors.js';
 import { withAttempt } from './workflow-context.js';
 
 export interface WithRetryOptions {
@@ -14,6 +15,10 @@ export interface WithRetryOptions {
  * Runs `fn` until it succeeds or `maxAttempts` is reached. Each try runs inside the same step with
  * `attempt` set to 1, 2, 3…, so the usage a retried call burns is attributed to its retry — the
  * cost of flaky steps shows up instead of vanishing into the step's total.
+ *
+ * Inside a withBudget() scope each retry is checked before it starts (see withAttempt), and a
+ * BudgetExceededError — from that check or from a step inside `fn` — is never retried: it is thrown
+ * at once, whatever `retryIf` says.
  */
 export async function withRetry<T>(
   options: WithRetryOptions,
@@ -26,6 +31,7 @@ export async function withRetry<T>(
     try {
       return await withAttempt(attempt, () => fn(attempt));
     } catch (error) {
+      if (error instanceof BudgetExceededError) throw error;
       const again = attempt < options.maxAttempts && (options.retryIf?.(error, attempt) ?? true);
       if (!again) throw error;
       const delayMs = options.delayMs?.(attempt) ?? 0;

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { StepKind } from '@burnrate/core';
+import { isAsyncFunction, stepGuards } from './step-guard.js';
 
 /**
  * Where in an agent's logic path the code is running. emit() copies these fields into every event
@@ -82,6 +83,13 @@ export function withWorkflow<T>(options: WorkflowOptions, fn: () => T): T {
  * Runs `fn` as one step. Inside another step it becomes that step's child: parent_step_id is the
  * enclosing step and depth is one more. A step starts at attempt 1 unless `attempt` says otherwise;
  * it does not inherit the enclosing step's attempt, because the child's own retries are counted apart.
+ *
+ * Inside a withBudget() scope the step is checked before `fn` is called, and a step over a cap
+ * fails with BudgetExceededError without calling `fn`: as a rejected promise when `fn` is an async
+ * function, else by throwing. Outside a budget scope, and in one without a budget client, withStep
+ * stays synchronous: it returns what `fn` returns. In a scope with a client the check asks the
+ * budget API, so withStep returns a promise of `fn`'s result: give such steps async bodies and
+ * await them.
  */
 export function withStep<T>(options: StepOptions, fn: () => T): T {
   const outer = storage.getStore() ?? EMPTY;
@@ -95,11 +103,19 @@ export function withStep<T>(options: StepOptions, fn: () => T): T {
     stepKind: options.kind ?? outer.stepKind,
     feature: options.feature ?? outer.feature,
   });
-  return storage.run(context, fn);
+  const guard = stepGuards.getStore();
+  if (guard === undefined) return storage.run(context, fn);
+  return guard.enter(context, true, context.attempt > 1, isAsyncFunction(fn), () => storage.run(context, fn));
 }
 
-/** Runs `fn` with the attempt number set, keeping the enclosing step (a retry is the same step). */
+/**
+ * Runs `fn` with the attempt number set, keeping the enclosing step (a retry is the same step).
+ * Inside a withBudget() scope an attempt above 1 is a retry, checked like a step (see withStep).
+ */
 export function withAttempt<T>(attempt: number, fn: () => T): T {
   const outer = storage.getStore() ?? EMPTY;
-  return storage.run(Object.freeze({ ...outer, attempt }), fn);
+  const context: WorkflowContext = Object.freeze({ ...outer, attempt });
+  const guard = attempt > 1 ? stepGuards.getStore() : undefined;
+  if (guard === undefined) return storage.run(context, fn);
+  return guard.enter(context, false, true, isAsyncFunction(fn), () => storage.run(context, fn));
 }

@@ -78,21 +78,16 @@ export function createBudgetHandler(deps: {
         2,
       );
     }
-    const [snapshots, runs] = await Promise.all([
-      deps.reader.customers(epoch, [customerId], now),
-      runId ? deps.reader.runs(epoch, [runId]) : undefined,
-    ]);
-    const s = snapshots.get(customerId);
-    const periodStart = s?.meta.billing_period_start ?? billingPeriodStart(now, match.billing_anchor_day);
-    const spend = s?.period.cost ?? 0n;
+    const periodStart = billingPeriodStart(now, match.billing_anchor_day);
+    const read = await deps.reader.guardrail(epoch, customerId, periodStart, now, runId);
+    const spend = read.period.cost;
     const budget = match.monthly_budget_nanos;
-    const settings = deps.rules().for(customerId, match.plan?.kind ?? s?.meta.plan_kind ?? '');
-    const projection = s ? projectPeriodEnd(s) : null;
+    const settings = deps.rules().for(customerId, match.plan?.kind ?? '');
+    const projection = projectPeriodEnd(periodStart, now, spend, read.last24h);
     const tooEarly =
       !projection || projection.elapsed < BigInt(Math.round(settings.forecast.min_elapsed_hours * 3_600_000));
     // Another customer's run reads as a run with no events: a key scoped to one customer learns nothing else.
-    const r = runId ? runs?.get(runId) : undefined;
-    const run = r && r.customer === customerId ? r : undefined;
+    const run = read.run && read.run.customer === customerId ? read.run : undefined;
     const forecast = workflow ? deps.history.forecast({ scope: 'run', workflow, effort }).forecast : null;
     const runCost = run?.cost ?? 0n;
     const p90 = forecast ? BigInt(forecast.cost.p90.nanos) : null;

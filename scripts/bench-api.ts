@@ -86,12 +86,13 @@ function post(body: string, key: string): Promise<number> {
 }
 
 /** Requests at `rps` for `seconds`, each path from `next()`; latency of every one, in ms. */
-async function openLoop(next: (i: number) => string, key: string) {
+async function openLoop(next: (i: number) => string, key: string, seconds = SECONDS) {
   const latencies: number[] = [];
+  const perSecond: number[][] = Array.from({ length: seconds }, () => []);
   const statuses = new Map<number, number>();
   const pending: Promise<void>[] = [];
   const start = performance.now();
-  const total = RPS * SECONDS;
+  const total = RPS * seconds;
   for (let i = 0; i < total; i++) {
     const due = start + (i * 1000) / RPS;
     const wait = due - performance.now();
@@ -100,18 +101,21 @@ async function openLoop(next: (i: number) => string, key: string) {
     pending.push(
       get(next(i), key).then((r) => {
         latencies.push(performance.now() - t0);
+        perSecond[Math.floor(i / RPS)]!.push(performance.now() - t0);
         statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
       }),
     );
   }
   await Promise.all(pending);
-  const seconds = (performance.now() - start) / 1000;
+  const elapsed = (performance.now() - start) / 1000;
   return {
-    rate: Math.round(total / seconds),
+    rate: Math.round(total / elapsed),
     p50: quantile(latencies, 0.5),
     p99: quantile(latencies, 0.99),
     max: Math.max(...latencies),
     statuses: Object.fromEntries(statuses),
+    /** p99 of each second, to tell a steady tail from a few stalls. */
+    secondsP99: perSecond.map((xs) => quantile(xs, 0.99).toFixed(1)).join(' '),
   };
 }
 
@@ -164,7 +168,7 @@ async function main(): Promise<void> {
     API_PORT: String(apiPort),
     BURNRATE_KEYS_FILE: join(dir, 'keys.yaml'),
     INGEST_RATE_LIMIT_EVENTS_PER_SECOND: '0',
-    FORECAST_REFRESH_MS: '5000',
+    FORECAST_REFRESH_MS: '15000',
     FORECAST_MIN_SAMPLE: '5',
   });
   try {
@@ -185,19 +189,26 @@ async function main(): Promise<void> {
       await sleep(500);
     }
 
+    // Warm-up (JIT, connection pool), not measured.
+    await openLoop(
+      (i) => `/v1/budget?customer=org_${i % 500}&workflow=wf-${i % 20}&run=seed-${i % 500}`,
+      key.key,
+      3,
+    );
+    await openLoop((i) => `/v1/forecast?workflow=wf-${i % 20}`, key.key, 2);
     const budget = await openLoop(
       (i) => `/v1/budget?customer=org_${i % 500}&workflow=wf-${i % 20}&run=seed-${i % 500}`,
       key.key,
     );
     console.log(
-      `GET /v1/budget   ${budget.rate} req/s for ${SECONDS} s: p50 ${budget.p50.toFixed(2)} ms, p99 ${budget.p99.toFixed(2)} ms, max ${budget.max.toFixed(1)} ms, statuses ${JSON.stringify(budget.statuses)}`,
+      `GET /v1/budget   ${budget.rate} req/s for ${SECONDS} s: p50 ${budget.p50.toFixed(2)} ms, p99 ${budget.p99.toFixed(2)} ms, max ${budget.max.toFixed(1)} ms, statuses ${JSON.stringify(budget.statuses)}; p99 per second: ${budget.secondsP99}`,
     );
     const forecast = await openLoop(
       (i) => `/v1/forecast?workflow=wf-${i % 20}&scope=${i % 2 ? 'run' : 'step'}`,
       key.key,
     );
     console.log(
-      `GET /v1/forecast ${forecast.rate} req/s for ${SECONDS} s: p50 ${forecast.p50.toFixed(2)} ms, p99 ${forecast.p99.toFixed(2)} ms, max ${forecast.max.toFixed(1)} ms, statuses ${JSON.stringify(forecast.statuses)}`,
+      `GET /v1/forecast ${forecast.rate} req/s for ${SECONDS} s: p50 ${forecast.p50.toFixed(2)} ms, p99 ${forecast.p99.toFixed(2)} ms, max ${forecast.max.toFixed(1)} ms, statuses ${JSON.stringify(forecast.statuses)}; p99 per second: ${forecast.secondsP99}`,
     );
 
     // The ingest comparison on a quiet machine: the pipeline stops consuming, both sides produce to the

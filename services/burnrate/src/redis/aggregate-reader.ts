@@ -32,15 +32,16 @@ export interface AggregateReader {
   runs(epoch: string, runIds: string[]): Promise<Map<string, RunSnapshot>>;
   /**
    * What the guardrail needs of one customer, in one round trip: the period's totals, the last 24
-   * hours' cost and, with a run id, the run.
+   * hours' cost and, with a run id, the run. Null when Redis holds no aggregates. The epoch is read
+   * in the same pipeline as the data: when it has changed since the last call (Redis lost its data
+   * and the aggregator rebuilt), the read is done again under the new one.
    */
   guardrail(
-    epoch: string,
     customerId: string,
     periodStart: string,
     nowMs: number,
     runId: string | null,
-  ): Promise<{ period: PeriodTotals; last24h: bigint; run: RunSnapshot | null }>;
+  ): Promise<{ period: PeriodTotals; last24h: bigint; run: RunSnapshot | null } | null>;
   unpriced(epoch: string, day: string, model: string): Promise<UnpricedSnapshot>;
   /** A customer's top workflows and models by cost in a billing period. */
   breakdown(
@@ -66,6 +67,8 @@ const totalsOf = (h: Record<string, string>): PeriodTotals => ({
 });
 
 export function createAggregateReader(redis: Redis, keys: AggregateKeys): AggregateReader {
+  // The epoch the last guardrail read saw; checked again on every read.
+  let lastEpoch: string | null = null;
   const customerSubject = (customer: string) => ({ dimension: 'customer' as const, customer, value: '' });
 
   async function hgetalls(commands: Array<string>): Promise<Array<Record<string, string>>> {
@@ -167,20 +170,36 @@ export function createAggregateReader(redis: Redis, keys: AggregateKeys): Aggreg
       return out;
     },
 
-    async guardrail(epoch, customerId, periodStart, nowMs, runId) {
-      const k = keys.at(epoch);
-      const s = customerSubject(customerId);
-      const [period, h24, run] = await hgetalls([
-        k.period(s, periodStart),
-        k.window(s, 'h24'),
-        ...(runId ? [k.run(runId)] : []),
-      ]);
-      const buckets = Object.entries(h24!).map(([b, v]) => [Number(b), BigInt(v)] as [number, bigint]);
-      return {
-        period: totalsOf(period!),
-        last24h: sumWindow('h24', buckets, nowMs),
-        run: runId && run ? runOf(runId, run) : null,
-      };
+    async guardrail(customerId, periodStart, nowMs, runId) {
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const epoch = lastEpoch ?? (await redis.get(keys.epoch));
+        if (epoch === null) return null;
+        const k = keys.at(epoch);
+        const s = customerSubject(customerId);
+        const p = redis
+          .pipeline()
+          .get(keys.epoch)
+          .hgetall(k.period(s, periodStart))
+          .hgetall(k.window(s, 'h24'));
+        if (runId) p.hgetall(k.run(runId));
+        const results = (await p.exec()) ?? [];
+        for (const [error] of results) if (error) throw error;
+        const [now, period, h24, run] = results.map(([, value]) => value) as [
+          string | null,
+          Record<string, string>,
+          Record<string, string>,
+          Record<string, string> | undefined,
+        ];
+        lastEpoch = now;
+        if (now !== epoch) continue;
+        const buckets = Object.entries(h24).map(([b, v]) => [Number(b), BigInt(v)] as [number, bigint]);
+        return {
+          period: totalsOf(period),
+          last24h: sumWindow('h24', buckets, nowMs),
+          run: runId && run ? runOf(runId, run) : null,
+        };
+      }
+      return null;
     },
 
     async unpriced(epoch, day, model) {

@@ -68,8 +68,9 @@ export function createBudgetHandler(deps: {
     const now = deps.clock();
     const match = deps.customers.lookup(ref, now);
     const customerId = match.customer_id;
-    const epoch = await deps.reader.epoch();
-    if (!epoch) {
+    const periodStart = billingPeriodStart(now, match.billing_anchor_day);
+    const read = await deps.reader.guardrail(customerId, periodStart, now, runId);
+    if (!read) {
       throw new HttpError(
         503,
         'aggregates_unavailable',
@@ -78,8 +79,6 @@ export function createBudgetHandler(deps: {
         2,
       );
     }
-    const periodStart = billingPeriodStart(now, match.billing_anchor_day);
-    const read = await deps.reader.guardrail(epoch, customerId, periodStart, now, runId);
     const spend = read.period.cost;
     const budget = match.monthly_budget_nanos;
     const settings = deps.rules().for(customerId, match.plan?.kind ?? '');

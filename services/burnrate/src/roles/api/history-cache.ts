@@ -1,3 +1,4 @@
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import {
   answerFromStats,
   ConfigError,
@@ -139,7 +140,7 @@ export function createHistoryCache(
       ]);
       const context: ForecastContext = { minSample: config.minSample, ...window, computedAtMs: clock() };
       const first = snapshot === undefined;
-      snapshot = buildSnapshot(steps, runs, routing, context, policy);
+      snapshot = await buildSnapshot(steps, runs, routing, context, policy);
       const level = first ? 'info' : 'debug';
       logger[level](
         { forecasts: snapshot.forecasts.size, workflows: snapshot.suggestions.size, ms: clock() - startedMs },
@@ -203,21 +204,25 @@ export function createHistoryCache(
 }
 
 /** Every answer of one refresh, precomputed and frozen (callers share them). */
-function buildSnapshot(
+/** Rows turned into answers between two yields to the event loop (each takes a few µs). */
+const ROWS_PER_SLICE = 500;
+
+async function buildSnapshot(
   steps: QuantileRow[],
   runs: QuantileRow[],
   routing: RoutingRow[],
   context: ForecastContext,
   policy: RoutingPolicy,
-): Snapshot {
+): Promise<Snapshot> {
   const forecasts = new Map<string, ForecastAnswer>();
   for (const [scope, rows] of [
     ['step', steps],
     ['run', runs],
   ] as const) {
-    for (const row of rows) {
-      const stats = statsFromRow(scope, row);
+    for (let i = 0; i < rows.length; i++) {
+      const stats = statsFromRow(scope, rows[i]!);
       forecasts.set(forecastKeyString(stats), deepFreeze(answerFromStats(stats, context)));
+      if (i % ROWS_PER_SLICE === ROWS_PER_SLICE - 1) await yieldToLoop();
     }
   }
   const byWorkflow = new Map<string, ModelUsage[]>();

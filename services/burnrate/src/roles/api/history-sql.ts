@@ -1,3 +1,4 @@
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import {
   EFFORT_BANDS,
   EFFORT_NAMES,
@@ -169,7 +170,14 @@ export async function selectWindow<T>(
       query_params: { from_ms: window.fromMs, to_ms: window.toMs },
       format: 'JSONEachRow',
     });
-    return await result.json<T>();
+    // Row by row, yielding between chunks: a large history must not stall the API's event loop
+    // (requests are answered from the previous cache meanwhile).
+    const rows: T[] = [];
+    for await (const chunk of result.stream<T>()) {
+      for (const row of chunk) rows.push(row.json<T>());
+      await yieldToLoop();
+    }
+    return rows;
   } catch (error) {
     throw classifyClickHouseError(error, what);
   }

@@ -176,20 +176,14 @@ export function createAggregateReader(redis: Redis, keys: AggregateKeys): Aggreg
         if (epoch === null) return null;
         const k = keys.at(epoch);
         const s = customerSubject(customerId);
-        const p = redis
-          .pipeline()
-          .get(keys.epoch)
-          .hgetall(k.period(s, periodStart))
-          .hgetall(k.window(s, 'h24'));
-        if (runId) p.hgetall(k.run(runId));
-        const results = (await p.exec()) ?? [];
-        for (const [error] of results) if (error) throw error;
-        const [now, period, h24, run] = results.map(([, value]) => value) as [
-          string | null,
-          Record<string, string>,
-          Record<string, string>,
-          Record<string, string> | undefined,
-        ];
+        // Separate commands, not a pipeline object: on a connection with auto-pipelining (the api
+        // role's), the commands of concurrent requests leave in one write.
+        const [now, period, h24, run] = await Promise.all([
+          redis.get(keys.epoch),
+          redis.hgetall(k.period(s, periodStart)),
+          redis.hgetall(k.window(s, 'h24')),
+          runId ? redis.hgetall(k.run(runId)) : undefined,
+        ]);
         lastEpoch = now;
         if (now !== epoch) continue;
         const buckets = Object.entries(h24).map(([b, v]) => [Number(b), BigInt(v)] as [number, bigint]);

@@ -7,6 +7,7 @@ import type { Config } from '../config/load.js';
 import type { TopicNames } from '../kafka/topics.js';
 import { aggregateKeys } from '../redis/aggregate-keys.js';
 import { createAggregateReader } from '../redis/aggregate-reader.js';
+import { connectRedis } from '../redis/connect.js';
 import { createBudgetHandler } from '../roles/api/budget.js';
 import { createHistoryCache } from '../roles/api/history-cache.js';
 import { createIngestSink } from '../roles/api/ingest-sink.js';
@@ -37,6 +38,8 @@ export function apiRole(
   },
 ): Component[] & { server?: ReturnType<typeof createApiServer> } {
   const logger = deps.logger.child({ role: 'api' });
+  // The guardrail's reads: one connection that sends the commands of concurrent requests together.
+  const redis = deps.redis.duplicate({ enableAutoPipelining: true, lazyConnect: true });
   const clock = deps.clock ?? Date.now;
   const keysFile = config.BURNRATE_KEYS_FILE
     ? createFollowedFile<KeyRing>(
@@ -92,7 +95,7 @@ export function apiRole(
       history,
       budget: createBudgetHandler({
         customers: reference.customers,
-        reader: createAggregateReader(deps.redis, aggregateKeys(config.BURNRATE_TOPIC_PREFIX)),
+        reader: createAggregateReader(redis, aggregateKeys(config.BURNRATE_TOPIC_PREFIX)),
         rules: () => rules.current().rules,
         history,
         clock,
@@ -108,6 +111,11 @@ export function apiRole(
   if (!keysFile) logger.warn('no BURNRATE_KEYS_FILE: every API request is refused until keys are configured');
   const components: Component[] & { server?: typeof server } = [
     ...(keysFile ? [keysFile] : []),
+    {
+      name: 'api-redis',
+      start: () => connectRedis(redis, config.REDIS_URL),
+      stop: async () => void (await redis.quit().catch(() => redis.disconnect())),
+    },
     rules,
     reference,
     history,

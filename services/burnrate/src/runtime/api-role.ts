@@ -39,7 +39,15 @@ export function apiRole(
 ): Component[] & { server?: ReturnType<typeof createApiServer> } {
   const logger = deps.logger.child({ role: 'api' });
   // The guardrail's reads: one connection that sends the commands of concurrent requests together.
-  const redis = deps.redis.duplicate({ enableAutoPipelining: true, lazyConnect: true });
+  // Fails within a second while Redis is away (the answer is then 503 with Retry-After) instead of
+  // holding the request until it is back.
+  const redis = deps.redis.duplicate({
+    enableAutoPipelining: true,
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    commandTimeout: 1_000,
+  });
+  redis.on('error', (error) => logger.debug({ err: error }, 'guardrail Redis connection error'));
   const clock = deps.clock ?? Date.now;
   const keysFile = config.BURNRATE_KEYS_FILE
     ? createFollowedFile<KeyRing>(

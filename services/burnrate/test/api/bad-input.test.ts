@@ -104,7 +104,9 @@ describe('bad input to POST /v1/events', () => {
     const batch = await post(JSON.stringify(Array.from({ length: 11 }, () => event())));
     expect(batch.status).toBe(413);
     expect(batch.json.error).toMatchObject({ code: 'batch_too_large' });
-    expect(batch.json.error.message).toBe('11 events in one request; at most 10 are accepted.');
+    expect(batch.json.error.message).toBe(
+      '11 events in one request; at most 10 are accepted (INGEST_MAX_BATCH_EVENTS).',
+    );
   });
 
   it('a wrong media type or encoding: 415; invalid UTF-8, invalid JSON, no events: 400', async () => {

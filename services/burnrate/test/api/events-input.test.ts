@@ -53,6 +53,18 @@ describe('the POST /v1/events body', () => {
   });
 });
 
+describe('error answers', () => {
+  it('carry what a retry needs beside the error (the event_ids of a 503)', () => {
+    const e = new HttpError(503, 'kafka_unavailable', 'Kafka did not acknowledge.', undefined, 1, {
+      event_ids: ['a', 'b'],
+    });
+    expect(e.body()).toEqual({
+      error: { code: 'kafka_unavailable', message: 'Kafka did not acknowledge.' },
+      event_ids: ['a', 'b'],
+    });
+  });
+});
+
 describe('the per-key rate limit', () => {
   it('lets a second of events through, then asks to wait, and refills', () => {
     let now = 0;

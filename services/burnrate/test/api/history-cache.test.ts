@@ -25,6 +25,8 @@ let rowNumber = 0;
 function row(overrides: Record<string, unknown>): Record<string, unknown> {
   const i = rowNumber++;
   return enrichedRow(i, {
+    // One customer unless a test says otherwise: a run is a (customer, run id).
+    customer_id: 'cus_seed',
     occurred_at: NOW - DAY + i * 1_000,
     tags: {},
     tokens_input: 100,
@@ -444,5 +446,26 @@ describe('refresh lifecycle', () => {
     });
     await cache.refresh();
     expect(cache.forecast({ scope: 'step', workflow }).forecast?.cost.p50.nanos).toBe('3');
+  });
+
+  it('two customers that use the same run ids have separate runs', async () => {
+    const cache = createHistoryCache(config, { clickhouse: ch.client, logger: silentLogger, clock });
+    const workflow = `shared-${randomUUID().slice(0, 8)}`;
+    // 30 run ids, each used by two customers: 60 runs of cost 5 (A) and 7 (B), not 30 of 12.
+    const rows = Array.from({ length: 30 }, (_, j) => [
+      JSON.stringify(
+        row({ workflow, workflow_run_id: `run-${j}`, customer_id: 'cus_a', cost_total_nanos: 5 }),
+      ),
+      JSON.stringify(
+        row({ workflow, workflow_run_id: `run-${j}`, customer_id: 'cus_b', cost_total_nanos: 7 }),
+      ),
+    ]).flat();
+    await ch.client.command({
+      query: `INSERT INTO burnrate.usage_events FORMAT JSONEachRow\n${rows.join('\n')}`,
+    });
+    await cache.refresh();
+    const f = cache.forecast({ scope: 'run', workflow }).forecast;
+    expect(f?.sample).toBe(60);
+    expect([f?.cost.p50.nanos, f?.cost.p99.nanos]).toEqual(['7', '7']);
   });
 });

@@ -15,7 +15,7 @@ beforeAll(async () => {
     keys: [
       { id: 'svc', scopes: ['ingest', 'budget', 'forecast'], customers: ['*'] },
       { id: 'acme-agent', scopes: ['budget'], customers: ['acme'] },
-      { id: 'globex-agent', scopes: ['budget', 'ingest'], customers: ['globex'] },
+      { id: 'globex-agent', scopes: ['budget', 'ingest', 'forecast'], customers: ['globex'] },
     ],
     customers: [
       {
@@ -303,5 +303,16 @@ describe('GET /v1/forecast and the forecast in the guardrail', () => {
       instead_of_cost_per_call: { nanos: '2500000000' },
       cost_per_call: { nanos: '900000000' },
     });
+    // Forecasts and suggestions come from every customer's history: a key scoped to one customer
+    // gets the decision they lead to, but none of their numbers, and no /v1/forecast.
+    const scoped = await api.call('/v1/budget?customer=acme&workflow=forecasted&model=gpt-4o', {
+      key: 'acme-agent',
+    });
+    expect(scoped.status).toBe(200);
+    expect(scoped.json).toMatchObject({ forecast: null, suggestion: null });
+    const reason = scoped.json.reasons.find((r: { code: string }) => r.code === 'forecast_over_remaining');
+    expect(reason.message).not.toMatch(/\$/);
+    const own = await api.call('/v1/forecast?workflow=forecasted', { key: 'globex-agent' });
+    expect(own.status).toBe(403);
   });
 });

@@ -21,9 +21,10 @@ const spanId = (scenario: SerializedScenario, name: string) =>
 const eventOf = (batch: OtlpBatch, id: string) => batch.events.find((e) => e.spanId === id)?.input;
 
 /** UUIDv8 from SHA-256 of the id bytes, computed here independently of the module. */
-function expectedEventId(traceId: string, spanId: string): string {
+function expectedEventId(traceId: string, spanId: string, customer: string): string {
   const d = createHash('sha256')
     .update(Buffer.from(traceId + spanId, 'hex'))
+    .update(customer, 'utf8')
     .digest();
   d[6] = (d[6]! & 0x0f) | 0x80;
   d[8] = (d[8]! & 0x3f) | 0x80;
@@ -44,7 +45,7 @@ describe.each<Encoding>(['protobuf', 'json'])('OTLP %s from the official seriali
     const traceId = agent.spans[0]!.traceId;
     const chat = spanId(agent, 'chat gpt-4o');
     expect(eventOf(batch, chat)).toEqual({
-      event_id: expectedEventId(traceId, chat),
+      event_id: expectedEventId(traceId, chat, 'acme'),
       occurred_at: T0 * 1000 + 123,
       service: 'support-bot',
       customer_ref: 'acme',

@@ -78,18 +78,20 @@ export function decideBudget(
         message: `The run has taken ${f.run.steps} steps; its cap is ${cap.max_steps}.`,
       });
     }
-    if (f.run.retries >= cap.max_retries) {
+    // Steps and cost grow with every step, so a run AT those caps is denied its next one; depth and
+    // retries grow only if the next step is deeper or a retry, so only a run PAST them is.
+    if (f.run.retries > cap.max_retries) {
       reasons.push({
         level,
         code: 'run_retry_cap',
-        message: `The run has retried ${f.run.retries} times; its cap is ${cap.max_retries}.`,
+        message: `The run has retried ${f.run.retries} times, past its cap of ${cap.max_retries}.`,
       });
     }
-    if (f.run.depth >= cap.max_depth) {
+    if (f.run.depth > cap.max_depth) {
       reasons.push({
         level,
         code: 'run_depth_cap',
-        message: `The run has nested ${f.run.depth} deep; its cap is ${cap.max_depth}.`,
+        message: `The run has nested ${f.run.depth} deep, past its cap of ${cap.max_depth}.`,
       });
     }
   }

@@ -37,8 +37,10 @@ describe('the guardrail decision', () => {
     expect(decide({ run: { ...run, steps: 49 } }).decision).toBe('allow');
     expect(codes(decide({ run: { ...run, steps: 50 } }))).toEqual(['run_step_cap']);
     expect(codes(decide({ run: { ...run, cost: 25n * USD } }))).toEqual(['run_cost_cap']);
-    expect(codes(decide({ run: { ...run, retries: 10 } }))).toEqual(['run_retry_cap']);
-    expect(codes(decide({ run: { ...run, depth: 8 } }))).toEqual(['run_depth_cap']);
+    // Retries and depth: at the cap is allowed (the next step need not be a retry or deeper), past it is not.
+    expect(decide({ run: { ...run, retries: 10, depth: 8 } }).decision).toBe('allow');
+    expect(codes(decide({ run: { ...run, retries: 11 } }))).toEqual(['run_retry_cap']);
+    expect(codes(decide({ run: { ...run, depth: 9 } }))).toEqual(['run_depth_cap']);
     const lenient = applyOverrides(DEFAULT_RULES, { guardrail: { deny_runaway: false } });
     expect(decide({ run: { ...run, steps: 50 } }, lenient).decision).toBe('warn');
     const off = applyOverrides(DEFAULT_RULES, { runaway: { enabled: false } });

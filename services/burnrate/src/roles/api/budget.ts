@@ -60,7 +60,11 @@ export function createBudgetHandler(deps: {
   history: History;
   clock: () => number;
 }) {
-  return async function budget(q: Map<string, string>): Promise<BudgetAnswer> {
+  /**
+   * With `history: false` (a key scoped to customers) the forecast still counts in the decision, but
+   * the answer shows no forecast, suggestion or p90 amount: those come from every customer's history.
+   */
+  return async function budget(q: Map<string, string>, show: { history: boolean }): Promise<BudgetAnswer> {
     const ref = q.get('customer')!;
     const workflow = q.get('workflow') ?? null;
     const runId = q.get('run') ?? null;
@@ -69,7 +73,15 @@ export function createBudgetHandler(deps: {
     const match = deps.customers.lookup(ref, now);
     const customerId = match.customer_id;
     const periodStart = billingPeriodStart(now, match.billing_anchor_day);
-    const read = await deps.reader.guardrail(customerId, periodStart, now, runId);
+    const read = await deps.reader.guardrail(customerId, periodStart, now, runId).catch((error: unknown) => {
+      throw new HttpError(
+        503,
+        'aggregates_unavailable',
+        `Redis (REDIS_URL) cannot be read: ${(error as Error).message}. Retry in a few seconds.`,
+        undefined,
+        2,
+      );
+    });
     if (!read) {
       throw new HttpError(
         503,
@@ -80,7 +92,8 @@ export function createBudgetHandler(deps: {
       );
     }
     const spend = read.period.cost;
-    const budget = match.monthly_budget_nanos;
+    // A budget of 0 means none, as for the budget alerts.
+    const budget = match.monthly_budget_nanos ? match.monthly_budget_nanos : null;
     const settings = deps.rules().for(customerId, match.plan?.kind ?? '');
     const projection = projectPeriodEnd(periodStart, now, spend, read.last24h);
     const tooEarly =
@@ -124,10 +137,20 @@ export function createBudgetHandler(deps: {
             depth: run?.maxDepth ?? 0,
           }
         : null,
-      forecast,
+      forecast: show.history ? forecast : null,
       decision: decided.decision,
-      reasons: decided.reasons,
-      suggestion: workflow ? deps.history.suggest(workflow, q.get('model') ?? null) : null,
+      reasons: show.history
+        ? decided.reasons
+        : decided.reasons.map((r) =>
+            r.code === 'forecast_over_remaining'
+              ? {
+                  code: r.code,
+                  message:
+                    'One run of this workflow is expected to cost more than what is left in the budget.',
+                }
+              : r,
+          ),
+      suggestion: workflow && show.history ? deps.history.suggest(workflow, q.get('model') ?? null) : null,
       as_of: new Date(now).toISOString(),
     };
   };

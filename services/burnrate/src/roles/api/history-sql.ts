@@ -33,7 +33,7 @@ const QUANTILES = `quantilesExactHigh(${FORECAST_LEVELS.join(', ')})`;
 /** The window's rows, with prompt and total tokens and the class an `effort` tag names ('' if none). */
 function factsSql(database: string): string {
   const names = [...EFFORT_NAMES.keys()];
-  return `SELECT workflow, workflow_run_id, feature, step_kind, model, occurred_at, event_id,
+  return `SELECT customer_id, workflow, workflow_run_id, feature, step_kind, model, occurred_at, event_id,
       cost_total_nanos AS cost,
       tokens_input + tokens_cached_input + tokens_cache_write AS prompt,
       prompt + tokens_output + tokens_reasoning AS tokens,
@@ -72,7 +72,7 @@ export function stepQuantilesSql(database: string): string {
 }
 
 /**
- * Run quantiles for every (workflow, effort?): totals per workflow_run_id (runs with an empty id are
+ * Run quantiles for every (workflow, effort?): totals per (customer, workflow_run_id) — two customers may use the same run id — (runs with an empty id are
  * not runs). A run's class is the first valid `effort` tag of its steps by occurred_at (event_id
  * breaks ties), else the class of its total prompt tokens.
  */
@@ -85,7 +85,7 @@ export function runQuantilesSql(database: string): string {
         if(run_tag != '', run_tag, ${effortClassSql('run_prompt')}) AS effort
       FROM (${factsSql(database)})
       WHERE workflow_run_id != ''
-      GROUP BY workflow, workflow_run_id
+      GROUP BY customer_id, workflow, workflow_run_id
     )
     GROUP BY GROUPING SETS ((workflow, effort), (workflow))
     SETTINGS group_by_use_nulls = 1`;

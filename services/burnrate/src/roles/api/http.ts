@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream';
 import { createGunzip, createInflate } from 'node:zlib';
 import type { ApiError } from '@burnrate/core';
 
@@ -18,9 +19,10 @@ export class HttpError extends Error {
     this.name = 'HttpError';
   }
 
-  body(): ApiError {
+  body(): ApiError & Record<string, unknown> {
     return {
       error: { code: this.code, message: this.message, ...(this.field ? { field: this.field } : {}) },
+      ...this.extra,
     };
   }
 }
@@ -76,7 +78,7 @@ export async function readBody(req: IncomingMessage, maxBytes: number): Promise<
     new HttpError(
       413,
       'body_too_large',
-      `The request body is larger than ${maxBytes} bytes; send fewer events per request.`,
+      `The request body is larger than ${maxBytes} bytes (INGEST_MAX_BODY_BYTES); send fewer events per request.`,
     );
   if (declared > maxBytes) {
     req.resume();
@@ -84,8 +86,10 @@ export async function readBody(req: IncomingMessage, maxBytes: number): Promise<
   }
   const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase().trim();
   let source: NodeJS.ReadableStream = req;
-  if (encoding === 'gzip' || encoding === 'x-gzip') source = req.pipe(createGunzip());
-  else if (encoding === 'deflate') source = req.pipe(createInflate());
+  // pipeline(), not pipe(): a client that disconnects mid-body must end the read with an error, not
+  // leave it waiting for a decompressed end that never comes.
+  if (encoding === 'gzip' || encoding === 'x-gzip') source = pipeline(req, createGunzip(), () => {});
+  else if (encoding === 'deflate') source = pipeline(req, createInflate(), () => {});
   else if (encoding !== 'identity') {
     req.resume();
     throw new HttpError(

@@ -44,7 +44,11 @@ export function createIngestSink(
         logger: log,
         onError: (failure) => {
           for (const id of failure.eventIds) refused.set(id, failure.error.message);
-          if (refused.size > 100_000) refused.clear();
+          // Bounded: the oldest go first (a request reads its own right after its flush).
+          for (const id of refused.keys()) {
+            if (refused.size <= 100_000) break;
+            refused.delete(id);
+          }
         },
       });
     },
@@ -64,7 +68,7 @@ export function createIngestSink(
         throw new HttpError(
           429,
           'overloaded',
-          'Too many events are waiting for Kafka; retry in a second.',
+          'Too many events are waiting for Kafka (INGEST_MAX_QUEUE_EVENTS); retry in a second.',
           undefined,
           1,
         );
@@ -83,13 +87,14 @@ export function createIngestSink(
         }
       });
       try {
-        await e.flush({ timeoutMs: config.ackTimeoutMs });
+        // Nothing of this request queued: nothing to wait for (others' events are not its business).
+        if (results.some((r) => !('field' in r))) await e.flush({ timeoutMs: config.ackTimeoutMs });
       } catch (error) {
         if (!(error instanceof FlushTimeoutError)) throw error;
         throw new HttpError(
           503,
           'kafka_unavailable',
-          `Kafka did not acknowledge the events within ${config.ackTimeoutMs} ms; retry with the same event_ids (the pipeline drops duplicates).`,
+          `Kafka did not acknowledge the events within ${config.ackTimeoutMs} ms (INGEST_ACK_TIMEOUT_MS); retry with the same event_ids (the pipeline drops duplicates).`,
           undefined,
           1,
           { event_ids: results.map((r) => r.event_id) },

@@ -19,8 +19,10 @@ export interface ApiServerConfig {
   port: number;
   /** Largest request body, after decompression. */
   maxBodyBytes: number;
-  /** Most events in one POST /v1/events. */
+  /** Most events in one POST /v1/events, and GenAI spans in one OTLP export. */
   maxBatchEvents: number;
+  /** How long stop() lets requests under way finish. Default 5 s. */
+  stopGraceMs?: number;
 }
 
 export interface ApiServerDeps {
@@ -60,7 +62,7 @@ export function createApiServer(config: ApiServerConfig, deps: ApiServerDeps): C
       throw new HttpError(
         401,
         'unauthorized',
-        'No API keys are configured on this server: set BURNRATE_KEYS_FILE (see `burnrate keys create`).',
+        'No API keys are configured on this server: add keys to the file BURNRATE_KEYS_FILE names (see `burnrate keys create`).',
         'Authorization',
       );
     }
@@ -102,7 +104,7 @@ export function createApiServer(config: ApiServerConfig, deps: ApiServerDeps): C
       throw new HttpError(
         429,
         'rate_limited',
-        `This key is over its events-per-second limit; retry in ${taken.retryAfterSeconds} s.`,
+        `This key is over its events-per-second limit (INGEST_RATE_LIMIT_EVENTS_PER_SECOND); retry in ${taken.retryAfterSeconds} s.`,
         undefined,
         taken.retryAfterSeconds,
       );
@@ -133,7 +135,7 @@ export function createApiServer(config: ApiServerConfig, deps: ApiServerDeps): C
       throw new HttpError(
         413,
         'batch_too_large',
-        `${items.length} events in one request; at most ${config.maxBatchEvents} are accepted.`,
+        `${items.length} events in one request; at most ${config.maxBatchEvents} are accepted (INGEST_MAX_BATCH_EVENTS).`,
       );
     }
     limit(key, items.length);
@@ -173,6 +175,13 @@ export function createApiServer(config: ApiServerConfig, deps: ApiServerDeps): C
       if (error instanceof BurnrateError) throw new HttpError(400, error.code, error.message, error.field);
       throw error;
     }
+    if (batch.events.length > config.maxBatchEvents) {
+      throw new HttpError(
+        413,
+        'batch_too_large',
+        `${batch.events.length} GenAI spans in one export; at most ${config.maxBatchEvents} are accepted (INGEST_MAX_BATCH_EVENTS): lower the exporter's batch size.`,
+      );
+    }
     limit(key, Math.max(batch.events.length, 1));
     const results = await deps.sink.submit(batch.events.map((e) => admit(key, e.input)));
     const rejected = batch.rejected.length + results.filter((r) => 'error' in r).length;
@@ -194,11 +203,19 @@ export function createApiServer(config: ApiServerConfig, deps: ApiServerDeps): C
     const key = authenticate(req, 'budget');
     const q = readQuery(url, BUDGET_PARAMETERS, ['customer']);
     forCustomer(key, q.get('customer')!);
-    sendJson(res, 200, await deps.budget(q));
+    sendJson(res, 200, await deps.budget(q, { history: key.customers === null }));
   }
 
   async function getForecast(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    authenticate(req, 'forecast');
+    const key = authenticate(req, 'forecast');
+    if (key.customers !== null) {
+      throw new HttpError(
+        403,
+        'forbidden',
+        "Forecasts are computed from every customer's history; only a key for all customers (customers: ['*']) may read them.",
+        'Authorization',
+      );
+    }
     sendJson(res, 200, forecastAnswer(deps.history, readQuery(url, FORECAST_PARAMETERS, ['workflow'])));
   }
 
@@ -281,7 +298,19 @@ export function createApiServer(config: ApiServerConfig, deps: ApiServerDeps): C
       if (!http) return;
       const closed = new Promise<void>((resolve) => http.close(() => resolve()));
       http.closeIdleConnections();
-      await Promise.allSettled([...inFlight]);
+      // Requests under way may finish (their events are acknowledged or not: the answer says which),
+      // for a bounded time: a client that stalls mid-body must not hold the shutdown.
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise((resolve) => (timer = setTimeout(resolve, config.stopGraceMs ?? 5_000)));
+      while (inFlight.size > 0) {
+        const drained = Promise.allSettled([...inFlight]);
+        if (
+          (await Promise.race([drained.then(() => 'drained'), deadline.then(() => 'deadline')])) ===
+          'deadline'
+        )
+          break;
+      }
+      clearTimeout(timer);
       http.closeAllConnections();
       await closed;
     },

@@ -78,7 +78,7 @@ function usageInput(span: OtlpSpan, config: OtlpMappingConfig): EmitInput {
   const { startTimeUnixNano: start, endTimeUnixNano: end } = span;
 
   const input: EmitInput = {
-    event_id: spanEventId(span.traceId, span.spanId),
+    event_id: spanEventId(span.traceId, span.spanId, customer),
     occurred_at: Number(start / NANOS_PER_MS),
     service,
     customer_ref: customer,

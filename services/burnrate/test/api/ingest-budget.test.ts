@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { BudgetExceededError, createBudgetClient, withBudget, withStep, withWorkflow } from '@burnrate/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pollUntil } from '../fixtures.js';
 import { startApi } from './harness.js';
@@ -187,10 +188,11 @@ describe('GET /v1/budget', () => {
     });
     expect(sent.status).toBe(200);
     const expected = await pollUntil(
-      async () => ({
-        all: await facts(`customer_ref = 'acme'`),
-        run: await facts(`workflow_run_id = '${runId}'`),
-      }),
+      // The run first: once its facts are visible, the customer's total read after it includes them.
+      async () => {
+        const run = await facts(`workflow_run_id = '${runId}'`);
+        return { run, all: await facts(`customer_ref = 'acme'`) };
+      },
       (f) => f.run.n === 2,
       60_000,
     );
@@ -314,5 +316,30 @@ describe('GET /v1/forecast and the forecast in the guardrail', () => {
     expect(reason.message).not.toMatch(/\$/);
     const own = await api.call('/v1/forecast?workflow=forecasted', { key: 'globex-agent' });
     expect(own.status).toBe(403);
+  });
+});
+
+describe('the client library against the real guardrail', () => {
+  it('withBudget stops a loop before the step: deny from the API, and a local step cap', async () => {
+    const client = createBudgetClient({ url: api.url, apiKey: api.key('svc'), cacheMs: 0 });
+    // acme is past its budget (the tests above): the first step is refused, its body never runs.
+    let ran = 0;
+    const denied = await withWorkflow({ workflow: 'research', customerRef: 'acme' }, () =>
+      withBudget({ client, maxSteps: 10 }, async () => {
+        for (let i = 0; i < 5; i++) await withStep({ kind: 'llm_call' }, async () => ran++);
+      }),
+    ).catch((e: unknown) => e);
+    expect(denied).toBeInstanceOf(BudgetExceededError);
+    expect(denied).toMatchObject({ cap: 'budget' });
+    expect((denied as BudgetExceededError).reasons.map((r) => r.code)).toContain('budget_exhausted');
+    expect(ran).toBe(0);
+    // globex has no budget: the API allows, and the third step breaks maxSteps 2 before it runs.
+    const capped = await withWorkflow({ workflow: 'research', customerRef: 'globex' }, () =>
+      withBudget({ client, maxSteps: 2 }, async () => {
+        for (let i = 0; i < 5; i++) await withStep({ kind: 'llm_call' }, async () => ran++);
+      }),
+    ).catch((e: unknown) => e);
+    expect(capped).toMatchObject({ cap: 'steps', limit: 2 });
+    expect(ran).toBe(2);
   });
 });

@@ -32,19 +32,19 @@ export const bullPrefix = (topicPrefix: string) => `${topicPrefix}burnrate:bull`
  * its relay to ClickHouse and BullMQ) and the notifier (routing and delivery to on-call). Both read
  * the same alerting file.
  */
-export function alertingRoles(
-  config: Config,
-  deps: {
-    kafka: Kafka;
-    redis: Redis;
-    clickhouse: ClickHouseClient;
-    topics: TopicNames;
-    logger: Logger;
-    fatal: Fatal;
-    env?: Readonly<Record<string, string | undefined>>;
-    clock?: () => number;
-  },
-): Component[] {
+/** The clients createApp makes once and hands to the roles that use them. */
+export interface SharedClients {
+  kafka: Kafka;
+  redis: Redis;
+  clickhouse: ClickHouseClient;
+  topics: TopicNames;
+  logger: Logger;
+  /** For `${NAME}` in the alerting file. */
+  env?: Readonly<Record<string, string | undefined>>;
+  clock?: () => number;
+}
+
+export function alertingRoles(config: Config, deps: SharedClients & { fatal: Fatal }): Component[] {
   const { redis, clickhouse, logger } = deps;
   const roles = new Set(config.BURNRATE_ROLES);
   const clock = deps.clock ?? Date.now;

@@ -1,10 +1,5 @@
-import type { ClickHouseClient } from '@clickhouse/client';
-import type { Redis } from 'ioredis';
-import type { Kafka } from 'kafkajs';
-import type { Logger } from 'pino';
 import { createAlertingSource } from '../alerting/alerting-file.js';
 import type { Config } from '../config/load.js';
-import type { TopicNames } from '../kafka/topics.js';
 import { aggregateKeys } from '../redis/aggregate-keys.js';
 import { createAggregateReader } from '../redis/aggregate-reader.js';
 import { connectRedis } from '../redis/connect.js';
@@ -16,6 +11,7 @@ import { createOtlpTraceMapper } from '../roles/api/otlp/mapper.js';
 import { createRateLimiter } from '../roles/api/rate-limit.js';
 import { createApiServer } from '../roles/api/server.js';
 import { createReferenceData } from '../roles/enricher/reference-data.js';
+import type { SharedClients } from './alerting-roles.js';
 import { createFollowedFile } from './followed-file.js';
 import type { Component } from './lifecycle.js';
 
@@ -27,15 +23,7 @@ import type { Component } from './lifecycle.js';
  */
 export function apiRole(
   config: Config,
-  deps: {
-    kafka: Kafka;
-    redis: Redis;
-    clickhouse: ClickHouseClient;
-    topics: TopicNames;
-    logger: Logger;
-    env?: Readonly<Record<string, string | undefined>>;
-    clock?: () => number;
-  },
+  deps: SharedClients,
 ): Component[] & { server?: ReturnType<typeof createApiServer> } {
   const logger = deps.logger.child({ role: 'api' });
   // The guardrail's reads: one connection that sends the commands of concurrent requests together.

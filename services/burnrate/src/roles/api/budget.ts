@@ -7,6 +7,7 @@ import {
   type EffortClass,
   effortFromPromptTokens,
   type ForecastAnswer,
+  type ForecastKey,
   type ModelSuggestion,
   parseEffort,
   projectPeriodEnd,
@@ -20,14 +21,7 @@ import { intParameter } from './query.js';
 
 /** What the guardrail reads besides Redis: the forecasts and the routing policy. */
 export interface History {
-  forecast(q: {
-    scope: 'run' | 'step';
-    workflow: string;
-    effort?: EffortClass | null;
-    model?: string | null;
-    feature?: string | null;
-    stepKind?: string | null;
-  }): ForecastAnswer;
+  forecast(q: ForecastKey): ForecastAnswer;
   suggest(workflow: string, model: string | null): ModelSuggestion | null;
 }
 

@@ -5,6 +5,7 @@ import {
   type EffortClass,
   type ForecastAnswer,
   type ForecastContext,
+  type ForecastKey,
   forecastKeyString,
   type ModelSuggestion,
   type ModelUsage,
@@ -64,14 +65,7 @@ export interface HistoryCacheConfig {
 }
 
 /** What a forecast is asked for; null or absent dimensions mean "any". */
-export interface ForecastQuery {
-  scope: 'run' | 'step';
-  workflow: string;
-  feature?: string | null;
-  stepKind?: string | null;
-  model?: string | null;
-  effort?: EffortClass | null;
-}
+export type ForecastQuery = ForecastKey;
 
 export interface HistoryCache extends Component {
   /** The forecast for a key: `not_ready` before the first refresh, `no_history` for an unknown key. */

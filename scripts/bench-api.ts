@@ -10,6 +10,9 @@
 //
 //   npm run stack -- up
 //   KAFKA_BROKERS=127.0.0.1:9092 node --conditions=@burnrate/source --import tsx scripts/bench-api.ts [rps] [seconds] [events]
+//   BENCH_QUIET_PIPELINE=1: stop the pipeline process before the GET phases (the api alone)
+//   BENCH_PIN=1: the api on core 1, everything else on core 0 (taskset)
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -24,6 +27,7 @@ import { createKey } from '../services/burnrate/src/roles/api/keys.js';
 import { publishCustomers } from '../services/burnrate/src/roles/customers-publisher.js';
 import { benchEvent } from './bench-events.js';
 import { dropRedisPrefix, exitOf, spawnRole } from './bench-process.js';
+import { findPid } from './proc-stats.js';
 
 const RPS = Number(process.argv[2] ?? 2_000);
 const SECONDS = Number(process.argv[3] ?? 20);
@@ -83,6 +87,12 @@ function post(body: string, key: string): Promise<number> {
     req.on('error', reject);
     req.end(body);
   });
+}
+
+/** Binds a process and all its threads to one CPU (Linux taskset). */
+function pin(cpu: number, pid: number | undefined): void {
+  if (pid !== undefined)
+    execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
 }
 
 /** Requests at `rps` for `seconds`, each path from `next()`; latency of every one, in ms. */
@@ -194,6 +204,13 @@ async function main(): Promise<void> {
       // aggregator sweeps) to see what the api costs on its own.
       owner.kill('SIGTERM');
       await exitOf(owner);
+    }
+    if (process.env.BENCH_PIN) {
+      // The api alone on core 1; this load generator, the pipeline, Kafka and Redis on core 0 — what a
+      // deployment gives the api (its own CPU), as far as a 2-core machine can.
+      pin(1, api.pid);
+      for (const pid of [process.pid, owner.pid, findPid('kafka.Kafka'), findPid('redis-server')])
+        pin(0, pid);
     }
     // Warm-up (JIT, connection pool), not measured.
     await openLoop(

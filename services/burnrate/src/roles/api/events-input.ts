@@ -1,39 +1,18 @@
-import { ValidationError } from '@burnrate/core';
+import { bundledSchemaRegistry, ValidationError } from '@burnrate/core';
 import type { EmitInput } from '@burnrate/sdk';
 import { HttpError } from './http.js';
 
-/** The fields an event sent over HTTP may have: the client library's emit() input, no more. */
-const FIELDS: ReadonlySet<string> = new Set([
-  'event_id',
-  'occurred_at',
-  'service',
-  'customer_ref',
-  'user_ref',
-  'workflow',
-  'workflow_run_id',
-  'step_id',
-  'parent_step_id',
-  'step_kind',
-  'depth',
-  'attempt',
-  'feature',
-  'provider',
-  'model',
-  'tokens',
-  'requests',
-  'units',
-  'latency_ms',
-  'status',
-  'provider_reported_cost_nanos',
-  'quality_score',
-  'tags',
-  'environment',
-  'request_id',
-]);
-const NESTED: Record<string, ReadonlySet<string>> = {
-  tokens: new Set(['input', 'cached_input', 'cache_write', 'output', 'reasoning']),
-  units: new Set(['images', 'audio_ms', 'web_search_calls']),
+/**
+ * The fields an event sent over HTTP may have, and those of its nested records (tokens, units): the
+ * latest bundled Avro schema's — the contract itself, so a field added to it is accepted here too.
+ */
+const SCHEMA = bundledSchemaRegistry().latest.type as unknown as {
+  fields: Array<{ name: string; type: { fields?: Array<{ name: string }> } }>;
 };
+const FIELDS: ReadonlySet<string> = new Set(SCHEMA.fields.map((f) => f.name));
+const NESTED: Record<string, ReadonlySet<string>> = Object.fromEntries(
+  SCHEMA.fields.flatMap((f) => (f.type.fields ? [[f.name, new Set(f.type.fields.map((g) => g.name))]] : [])),
+);
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 
 /** One item of a request: an event to check, or a line that did not parse. */

@@ -18,6 +18,7 @@ commands:
   reprice             re-price a time range with the current catalog (see --help)
   alerts              failed deliveries, replay, re-enable a destination, alerts on record (see help)
   keys create         make an API key for the api role (see burnrate keys help)
+  export focus        priced usage as FinOps FOCUS 1.2 CSV (--from, --to, --grain, --out)
   migrate             apply ClickHouse migrations and exit
 `;
 
@@ -52,6 +53,8 @@ async function dispatch(argv: string[], host: CliHost): Promise<number> {
       return (await import('./keys.js')).keysCommand(rest);
     case 'migrate':
       return (await import('./migrate-command.js')).migrateCommand();
+    case 'export':
+      return (await import('./export.js')).runExport(rest);
     case 'help':
     case '--help':
       process.stdout.write(USAGE);

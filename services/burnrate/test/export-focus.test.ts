@@ -365,6 +365,11 @@ describe('burnrate export focus', () => {
     expect(toStdout.code).toBe(0);
     expect(toStdout.stdout).toBe(file);
 
+    // Interactive: the progress bar goes to stderr only; stdout carries the same CSV.
+    const io = { ...capture(), interactive: true };
+    expect(await runExport(['focus', '--from', '2026-10-01', '--to', '2026-11-01'], io, { env })).toBe(0);
+    expect(io.stdout.join('')).toBe(file);
+
     const hourly = await exportTo(['--from', '2026-10-01', '--to', '2026-11-01', '--grain', 'hour']);
     const csv = parseCsv(hourly.stdout);
     expect(csv.header).toEqual(EXPECTED_HEADER);

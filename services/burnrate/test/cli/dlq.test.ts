@@ -54,7 +54,7 @@ beforeAll(async () => {
     timestamp: String(Date.now()),
     attributes: 0,
     headers: {},
-    size: 0,
+    size: undefined,
   }));
   ids.push(...records.map((r) => `0:${r.offset}`));
   const letters = [

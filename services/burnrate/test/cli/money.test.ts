@@ -328,6 +328,13 @@ describe('bad input: one sentence, exit 2, nothing changed', () => {
     expect(await factCount()).toBe(before);
   });
 
+  it('reprice still gets its raw arguments (its own parser answers)', async () => {
+    const before = await factCount();
+    const r = await cli(['reprice', '--from', '2026-09-21', '--to', 'soon']);
+    expect(r.code).toBe(2);
+    expect(await factCount()).toBe(before);
+  });
+
   it('help exits 0', async () => {
     const r = await cli(['top', '--help']);
     expect(r.code).toBe(0);

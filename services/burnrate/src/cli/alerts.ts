@@ -101,7 +101,7 @@ async function tail(
   output: CliOutput,
   signal: AbortSignal,
 ): Promise<void> {
-  const db = openReadDb(config);
+  const db = await openReadDb(config);
   const seen = new Set<string>();
   let sinceMs = Date.now();
   let header = true;

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { usd } from '../../src/cli/kit/output.js';
 import { createClickHouseHttpServer } from '../../src/clickhouse/http/index.js';
@@ -109,6 +110,14 @@ async function sql<T>(query: string): Promise<T[]> {
 }
 const IN_PERIOD = `occurred_at >= fromUnixTimestamp64Milli({from:Int64}, 'UTC') AND occurred_at < fromUnixTimestamp64Milli({to:Int64}, 'UTC')`;
 
+async function closedPort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as net.AddressInfo;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
 async function factCount(): Promise<string> {
   return (await sql<{ n: string }>(`SELECT count() AS n FROM ${ch.database}.usage_events`))[0]!.n;
 }
@@ -152,6 +161,19 @@ describe('burnrate top', () => {
     expect(lines[1]).toMatch(/^whale\s+3\s.*\$6\.00\s+\$-5\.00$/);
     // Right-aligned: every row (no plan: MARGIN "—") ends in the same column as the header.
     expect(new Set(lines.map((l) => l.length)).size).toBe(1);
+  });
+
+  it('reads the same through the HTTP interface a running burnrate serves and from the chDB directory', async () => {
+    const viaHttp = await cli(['top', 'customers', ...period, '--json']);
+    const port = process.env.CLICKHOUSE_HTTP_PORT;
+    process.env.CLICKHOUSE_HTTP_PORT = String(await closedPort());
+    try {
+      const embedded = await cli(['top', 'customers', ...period, '--json']);
+      expect(embedded.code).toBe(0);
+      expect(JSON.parse(embedded.out)).toEqual(JSON.parse(viaHttp.out));
+    } finally {
+      process.env.CLICKHOUSE_HTTP_PORT = port;
+    }
   });
 
   it.each(['workflows', 'features', 'models', 'steps'])(

@@ -51,8 +51,34 @@ export function openClickHouse(target: ClickHouseTarget): ClickHouseClient {
   }
 }
 
-export function openReadDb(config: Config): ReadDb {
+/**
+ * Where a read command finds ClickHouse: CLICKHOUSE_URL when set; otherwise, when a running burnrate
+ * serves the HTTP interface at CLICKHOUSE_HTTP_HOST:PORT (it owns the chDB directory then), that, as
+ * the read-only analyst user; otherwise the embedded chDB in BURNRATE_DATA_DIR.
+ */
+export async function readTarget(config: Config): Promise<ClickHouseTarget> {
   const target = clickHouseTarget(config);
+  if (target.kind === 'server') return target;
+  const url = `http://${config.CLICKHOUSE_HTTP_HOST}:${config.CLICKHOUSE_HTTP_PORT}`;
+  try {
+    const ping = await fetch(`${url}/ping`, { signal: AbortSignal.timeout(500) });
+    await ping.body?.cancel();
+    if (ping.ok) {
+      return {
+        kind: 'server',
+        url,
+        username: config.CLICKHOUSE_ANALYST_USER,
+        password: config.CLICKHOUSE_ANALYST_PASSWORD,
+      };
+    }
+  } catch {
+    // Nothing serves it: this process opens the data directory itself.
+  }
+  return target;
+}
+
+export async function openReadDb(config: Config): Promise<ReadDb> {
+  const target = await readTarget(config);
   const client = openClickHouse(target);
   return {
     database: config.CLICKHOUSE_DATABASE,
@@ -77,7 +103,7 @@ export function openReadDb(config: Config): ReadDb {
 
 /** Runs `body` with a ReadDb and closes it afterwards, whatever happens. */
 export async function withReadDb<T>(config: Config, body: (db: ReadDb) => Promise<T>): Promise<T> {
-  const db = openReadDb(config);
+  const db = await openReadDb(config);
   try {
     return await body(db);
   } finally {

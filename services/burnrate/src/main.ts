@@ -14,7 +14,8 @@ const exitCode = await runCli(process.argv.slice(2), {
 }).catch((error: unknown) => {
   if (error instanceof BurnrateError) {
     process.stderr.write(`burnrate: ${error.message}\n`);
-    return 2;
+    // 2: the input or a setting must change; 1: a service failed, the same command may work later.
+    return error.retriable ? 1 : 2;
   }
   process.stderr.write(
     `burnrate: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,

@@ -3,13 +3,7 @@ import { type Job, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { AggregateKeys } from '../redis/aggregate-keys.js';
 import type { DeliveryJob } from '../roles/notifier/notifier.js';
-import { formatTable } from './text-table.js';
-
-/** Where `burnrate alerts` writes; stdout for results, stderr for notes. */
-export interface AlertsOutput {
-  stdout: { write(text: string): unknown };
-  stderr: { write(text: string): unknown };
-}
+import { type CliOutput, renderTable, toJson } from './kit/output.js';
 
 /** A delivery that failed for good, as `burnrate alerts failed --json` prints it. */
 export interface FailedDelivery {
@@ -101,25 +95,25 @@ async function disabledDestinations(redis: Redis, keys: AggregateKeys): Promise<
 export async function printFailed(
   deps: { redis: Redis; keys: AggregateKeys; queue: Queue<DeliveryJob> },
   json: boolean,
-  out: AlertsOutput,
+  out: CliOutput,
 ): Promise<void> {
   const failed = await failedDeliveries(deps.queue);
   if (json) {
-    out.stdout.write(`${JSON.stringify(failed, null, 2)}\n`);
+    out.out(toJson(failed));
     return;
   }
   if (failed.length === 0) {
-    out.stdout.write('No delivery has failed for good.\n');
+    out.out('No delivery has failed for good.\n');
   } else {
-    out.stdout.write(
-      formatTable(
+    out.out(
+      renderTable(
         [
           { title: 'JOB ID' },
           { title: 'DESTINATION' },
           { title: 'RULE' },
           { title: 'SEVERITY' },
           { title: 'SUBJECT', maxChars: 40 },
-          { title: 'ATTEMPTS', alignRight: true },
+          { title: 'ATTEMPTS', align: 'right' },
           { title: 'LAST ERROR', maxChars: 60 },
           { title: 'WHEN' },
         ],
@@ -135,13 +129,13 @@ export async function printFailed(
         ]),
       ),
     );
-    out.stdout.write(
+    out.out(
       `\n${failed.length} failed for good; \`burnrate alerts replay <job id>\` (or --all) sends them again.\n`,
     );
   }
   const disabled = await disabledDestinations(deps.redis, deps.keys);
   if (disabled.length > 0) {
-    out.stdout.write(
+    out.out(
       `Disabled after 410 Gone: ${disabled.join(', ')}; \`burnrate alerts enable <destination>\` re-enables one.\n`,
     );
   }
@@ -167,13 +161,13 @@ async function requeue(job: Job<DeliveryJob>): Promise<void> {
 export async function replay(
   deps: { redis: Redis; keys: AggregateKeys; queue: Queue<DeliveryJob>; topicPrefix: string },
   target: { jobId: string | undefined; all: boolean },
-  out: AlertsOutput,
+  out: CliOutput,
 ): Promise<void> {
   let jobs: Job<DeliveryJob>[];
   if (target.all) {
     jobs = (await deps.queue.getFailed(0, -1)).filter((j): j is Job<DeliveryJob> => Boolean(j));
     if (jobs.length === 0) {
-      out.stdout.write('Nothing to replay: no delivery has failed for good.\n');
+      out.out('Nothing to replay: no delivery has failed for good.\n');
       return;
     }
   } else {
@@ -200,33 +194,31 @@ export async function replay(
   for (const job of jobs) {
     await requeue(job);
     const p = job.data.payload;
-    out.stdout.write(
-      `requeued ${job.id} → ${job.data.destination} (${p.rule} ${p.threshold}, ${p.subject})\n`,
-    );
+    out.out(`requeued ${job.id} → ${job.data.destination} (${p.rule} ${p.threshold}, ${p.subject})\n`);
     if (disabled.has(job.data.destination)) {
-      out.stderr.write(
+      out.err(
         `note: ${job.data.destination} is disabled (it answered 410 Gone), so this delivery will be skipped; run \`burnrate alerts enable ${job.data.destination}\` and replay it again.\n`,
       );
     }
   }
-  if (jobs.length > 1) out.stdout.write(`${jobs.length} deliveries requeued.\n`);
+  if (jobs.length > 1) out.out(`${jobs.length} deliveries requeued.\n`);
 }
 
 /** `burnrate alerts enable <destination>`. */
 export async function enable(
   deps: { redis: Redis; keys: AggregateKeys },
   destination: string,
-  out: AlertsOutput,
+  out: CliOutput,
 ): Promise<void> {
   const removed = await deps.redis.hdel(deps.keys.disabledDestinations, destination);
   if (removed === 1) {
-    out.stdout.write(
+    out.out(
       `Destination ${destination} is enabled again. Its delivery that got 410 Gone is listed by \`burnrate alerts failed\` and can be replayed; alerts skipped while it was disabled are not resent.\n`,
     );
     return;
   }
   const disabled = await disabledDestinations(deps.redis, deps.keys);
-  out.stdout.write(
+  out.out(
     `Destination ${destination} is not disabled (disabled now: ${disabled.length ? disabled.join(', ') : 'none'}); nothing to do.\n`,
   );
 }

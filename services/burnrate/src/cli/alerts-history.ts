@@ -1,14 +1,5 @@
-import { ConfigError } from '@burnrate/core';
-import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
-import {
-  CLICKHOUSE_SETTINGS,
-  type ClickHouseClient,
-  type ClickHouseTarget,
-  createClickHouseClient,
-} from '../clickhouse/client.js';
-import { classifyClickHouseError } from '../clickhouse/errors.js';
-import type { AlertsOutput } from './alerts-deliveries.js';
-import { formatTable } from './text-table.js';
+import type { ReadDb } from './kit/clickhouse.js';
+import { type CliOutput, type Column, renderTable, toJson } from './kit/output.js';
 
 /** One alert message on record, as `burnrate alerts list --json` prints it. */
 export interface AlertOnRecord {
@@ -25,75 +16,22 @@ export interface AlertOnRecord {
 
 /** Which alerts to show: at in [fromMs, toMs), newest first, at most `limit`. */
 export interface AlertRange {
-  fromMs: number | undefined;
-  toMs: number | undefined;
+  fromMs: number;
+  toMs: number;
   limit: number;
 }
 
-/** The setting to fix when ClickHouse cannot be reached where `target` points. */
-function settingFor(target: ClickHouseTarget, urlGiven: boolean): string {
-  if (target.kind === 'embedded') return 'BURNRATE_DATA_DIR';
-  return urlGiven ? 'CLICKHOUSE_URL' : 'CLICKHOUSE_HTTP_HOST and CLICKHOUSE_HTTP_PORT';
-}
-
-/** A ClickHouse client for reading; chDB's directory may be owned by a running burnrate. */
-export function openClickHouse(target: ClickHouseTarget): ClickHouseClient {
-  if (target.kind === 'server') {
-    // As createClickHouseClient makes it, but silent: the one sentence printed on failure says it
-    // all, and the client's own error log would repeat it with a stack trace on the terminal.
-    return createClient({
-      url: target.url,
-      username: target.username,
-      password: target.password,
-      clickhouse_settings: { ...CLICKHOUSE_SETTINGS },
-      request_timeout: 60_000,
-      log: { level: ClickHouseLogLevel.OFF },
-    });
-  }
-  try {
-    return createClickHouseClient(target);
-  } catch (error) {
-    throw new ConfigError(
-      'BURNRATE_DATA_DIR',
-      `The embedded ClickHouse in ${target.path} cannot be opened (${(error as Error).message.split('\n')[0]}); ` +
-        'if a running burnrate owns it, set CLICKHOUSE_URL (or BURNRATE_ROLES without clickhouse) to go through its HTTP interface.',
-    );
-  }
-}
-
 /** Alerts from ClickHouse `alerts` (FINAL: a message relayed twice is one row). */
-export async function alertsOnRecord(
-  client: ClickHouseClient,
-  database: string,
-  range: AlertRange,
-  where: { target: ClickHouseTarget; urlGiven: boolean },
-): Promise<AlertOnRecord[]> {
-  const conditions: string[] = [];
-  // Integers only reach the SQL text: the range was parsed into epoch milliseconds.
-  if (range.fromMs !== undefined) {
-    conditions.push(`at >= fromUnixTimestamp64Milli(toInt64(${Math.trunc(range.fromMs)}), 'UTC')`);
-  }
-  if (range.toMs !== undefined) {
-    conditions.push(`at < fromUnixTimestamp64Milli(toInt64(${Math.trunc(range.toMs)}), 'UTC')`);
-  }
-  const query = `SELECT message_id, toUnixTimestamp64Milli(at) AS at_ms, event, severity, rule, subject, threshold, summary
-    FROM ${database}.alerts FINAL
-    ${conditions.length ? `WHERE ${conditions.join(' AND ')}` : ''}
+export async function alertsOnRecord(db: ReadDb, range: AlertRange): Promise<AlertOnRecord[]> {
+  const rows = await db.rows<Omit<AlertOnRecord, 'at'> & { at_ms: string | number }>(
+    `SELECT message_id, toUnixTimestamp64Milli(at) AS at_ms, event, severity, rule, subject, threshold, summary
+    FROM ${db.database}.alerts FINAL
+    WHERE at >= fromUnixTimestamp64Milli({from:Int64}, 'UTC') AND at < fromUnixTimestamp64Milli({to:Int64}, 'UTC')
     ORDER BY at DESC, message_id
-    LIMIT ${Math.trunc(range.limit)}`;
-  let rows: Array<Omit<AlertOnRecord, 'at'> & { at_ms: string | number }>;
-  try {
-    const rs = await client.query({ query, format: 'JSONEachRow' });
-    rows = await rs.json();
-  } catch (error) {
-    const e = classifyClickHouseError(error, 'the alerts query');
-    if (e.code !== 'clickhouse_unavailable') throw e;
-    const setting = settingFor(where.target, where.urlGiven);
-    throw new ConfigError(
-      setting,
-      `${e.message.replace(/\.$/, '')}; check that ClickHouse is up or fix ${setting}.`,
-    );
-  }
+    LIMIT {limit:UInt32}`,
+    { from: range.fromMs, to: range.toMs, limit: range.limit },
+    'the alerts query',
+  );
   return rows.map(({ at_ms, ...r }) => ({
     message_id: r.message_id,
     at: new Date(Number(at_ms)).toISOString(),
@@ -106,46 +44,45 @@ export async function alertsOnRecord(
   }));
 }
 
+const ALERT_COLUMNS: Column[] = [
+  { title: 'AT' },
+  { title: 'EVENT' },
+  { title: 'SEVERITY' },
+  { title: 'RULE' },
+  { title: 'SUBJECT', maxChars: 40 },
+  { title: 'THRESHOLD' },
+  { title: 'SUMMARY', maxChars: 100 },
+];
+
+/** Table rows for alerts (also printed one by one by `alerts tail`). */
+export function alertTable(alerts: AlertOnRecord[], header = true): string {
+  const text = renderTable(
+    ALERT_COLUMNS,
+    alerts.map((a) => [
+      a.at.replace(/\.\d{3}Z$/, 'Z'),
+      a.event,
+      a.severity,
+      a.rule,
+      a.subject,
+      a.threshold,
+      a.summary,
+    ]),
+  );
+  return header ? text : text.slice(text.indexOf('\n') + 1);
+}
+
 /** `burnrate alerts list`. */
-export function printAlerts(
-  alerts: AlertOnRecord[],
-  range: AlertRange,
-  json: boolean,
-  out: AlertsOutput,
-): void {
+export function printAlerts(alerts: AlertOnRecord[], range: AlertRange, json: boolean, out: CliOutput): void {
   if (json) {
-    out.stdout.write(`${JSON.stringify(alerts, null, 2)}\n`);
+    out.out(toJson(alerts));
     return;
   }
   if (alerts.length === 0) {
-    out.stdout.write('No alerts on record in this range.\n');
+    out.out('No alerts on record in this range.\n');
     return;
   }
-  out.stdout.write(
-    formatTable(
-      [
-        { title: 'AT' },
-        { title: 'EVENT' },
-        { title: 'SEVERITY' },
-        { title: 'RULE' },
-        { title: 'SUBJECT', maxChars: 40 },
-        { title: 'THRESHOLD' },
-        { title: 'SUMMARY', maxChars: 100 },
-      ],
-      alerts.map((a) => [
-        a.at.replace(/\.\d{3}Z$/, 'Z'),
-        a.event,
-        a.severity,
-        a.rule,
-        a.subject,
-        a.threshold,
-        a.summary,
-      ]),
-    ),
-  );
+  out.out(alertTable(alerts));
   if (alerts.length === range.limit) {
-    out.stdout.write(
-      `\nThe newest ${range.limit} shown; narrow with --from/--to or raise --limit for more.\n`,
-    );
+    out.out(`\nThe newest ${range.limit} shown; narrow with --from/--to or raise --limit for more.\n`);
   }
 }

@@ -1,33 +1,91 @@
+import { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import { classifyKafkaError } from '../kafka/errors.js';
 import { createApp } from '../runtime/app.js';
 import type { Fatal } from '../runtime/fatal.js';
 import { createLifecycle } from '../runtime/lifecycle.js';
 import { createLogger } from '../runtime/logger.js';
+import { createAlertsCommand } from './alerts.js';
+import { createCustomersCommand } from './customers.js';
+import { createDlqCommand } from './dlq.js';
+import { createExportCommand } from './export.js';
+import { createKeysCommand } from './keys.js';
+import { type CliOutput, processOutput } from './kit/output.js';
+import { createMarginCommand } from './margin.js';
+import { createMigrateCommand } from './migrate-command.js';
+import { applyCliConventions, CommanderError, commanderExitCode } from './program.js';
+import { createRunsCommand } from './runs.js';
+import { createSqlCommand } from './sql.js';
+import { createTopCommand } from './top.js';
+import { createWhalesCommand } from './whales.js';
 
 export interface CliHost {
-  /** Called once with the function that shuts the process down gracefully. */
+  /** Called at most once with the function that stops the process (or a following command) gracefully. */
   onSignal(handler: () => void): void;
 }
 
-const USAGE = `usage: burnrate <command>
-
-commands:
-  run                 run the roles in BURNRATE_ROLES (default: all) until SIGINT/SIGTERM
-  customers import F  publish customer records (JSON lines or CSV) to the customers topic
-  reprice             re-price a time range with the current catalog (see --help)
-  alerts              failed deliveries, replay, re-enable a destination, alerts on record (see help)
-  keys create         make an API key for the api role (see burnrate keys help)
-  export focus        priced usage as FinOps FOCUS 1.2 CSV (--from, --to, --grain, --out)
-  migrate             apply ClickHouse migrations and exit
-`;
-
-export async function runCli(argv: string[], host: CliHost): Promise<number> {
+/**
+ * `burnrate <command>`: returns the exit code. Usage errors (unknown command or flag, a flag
+ * without its value) print one line and return 2; a command's own typed errors are thrown, and
+ * main.ts prints them (BurnrateError → 2, anything else → 1).
+ */
+export async function runCli(
+  argv: string[],
+  host: CliHost,
+  output: CliOutput = processOutput,
+): Promise<number> {
+  let exitCode = 0;
+  const program = createProgram(host, output, (code) => {
+    exitCode = code;
+  });
   try {
-    return await dispatch(argv, host);
+    await program.parseAsync(argv.length === 0 ? ['run'] : argv, { from: 'user' });
+    return exitCode;
   } catch (error) {
+    if (error instanceof CommanderError) return commanderExitCode(error);
     throw classifyKafkaError(error, brokersForMessages());
   }
+}
+
+function createProgram(host: CliHost, output: CliOutput, setExitCode: (code: number) => void): Command {
+  // Commands that follow something until Ctrl-C (alerts tail) ask for the signal only when they run.
+  const stopSignal = () => {
+    const controller = new AbortController();
+    host.onSignal(() => controller.abort());
+    return controller.signal;
+  };
+  const program = new Command('burnrate')
+    .description('AI FinOps: what your LLM usage costs, per customer, workflow and step')
+    .helpCommand(true)
+    .addHelpText(
+      'after',
+      '\nRead commands take --from/--to and --json (exact nano-USD as strings).\nExit codes: 0 done; 2 bad input or a setting to fix (one sentence says what); 1 unexpected failure.',
+    );
+  program
+    .command('run')
+    .description('run the roles in BURNRATE_ROLES (default: all) until SIGINT/SIGTERM')
+    .action(async () => setExitCode(await run(host)));
+  program.addCommand(createTopCommand(output));
+  program.addCommand(createMarginCommand(output));
+  program.addCommand(createWhalesCommand(output));
+  program.addCommand(createRunsCommand(output));
+  program.addCommand(createAlertsCommand(output, stopSignal));
+  program.addCommand(createSqlCommand(output));
+  program.addCommand(createDlqCommand(output));
+  program.addCommand(createExportCommand(output));
+  program.addCommand(createCustomersCommand(output));
+  program.addCommand(createKeysCommand(output));
+  program.addCommand(createMigrateCommand(output));
+  program
+    .command('reprice')
+    .description('re-price a time range with the current catalog (see burnrate reprice --help)')
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .helpOption(false)
+    .argument('[args...]')
+    .action(async (args: string[]) => setExitCode(await (await import('./reprice.js')).repriceCommand(args)));
+  applyCliConventions(program, output);
+  return program;
 }
 
 function brokersForMessages(): string[] {
@@ -35,33 +93,6 @@ function brokersForMessages(): string[] {
     return loadConfig().KAFKA_BROKERS;
   } catch {
     return ['(invalid KAFKA_BROKERS)'];
-  }
-}
-
-async function dispatch(argv: string[], host: CliHost): Promise<number> {
-  const [command = 'run', ...rest] = argv;
-  switch (command) {
-    case 'run':
-      return run(host);
-    case 'customers':
-      return (await import('./customers.js')).customersCommand(rest);
-    case 'reprice':
-      return (await import('./reprice.js')).repriceCommand(rest);
-    case 'alerts':
-      return (await import('./alerts.js')).alertsCommand(rest);
-    case 'keys':
-      return (await import('./keys.js')).keysCommand(rest);
-    case 'migrate':
-      return (await import('./migrate-command.js')).migrateCommand();
-    case 'export':
-      return (await import('./export.js')).runExport(rest);
-    case 'help':
-    case '--help':
-      process.stdout.write(USAGE);
-      return 0;
-    default:
-      process.stderr.write(`burnrate: unknown command "${command}"\n${USAGE}`);
-      return 2;
   }
 }
 

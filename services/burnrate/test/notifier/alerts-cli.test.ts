@@ -192,22 +192,22 @@ describe('burnrate alerts', () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stdout).toBe('');
     expect(unknown.stderr).toBe(
-      `burnrate alerts: There is no delivery job "al_nope.hook" (BURNRATE_TOPIC_PREFIX "${rig.prefix}"); \`burnrate alerts failed\` lists the ones that can be replayed.\n`,
+      `burnrate: There is no delivery job "al_nope.hook" (BURNRATE_TOPIC_PREFIX "${rig.prefix}"); \`burnrate alerts failed\` lists the ones that can be replayed.\n`,
     );
     const delivered = await alertsCli(['replay', hookJob]);
     expect(delivered.code).toBe(2);
     expect(delivered.stderr).toContain(`Delivery job "${hookJob}" is completed, not failed;`);
     const bogus = await alertsCli(['bogus']);
     expect(bogus.code).toBe(2);
-    expect(bogus.stderr.split('\n')[0]).toBe(
-      'burnrate alerts: Unknown command "burnrate alerts bogus"; the commands are failed, replay, enable and list.',
-    );
+    expect(bogus.stderr).toBe("burnrate: unknown command 'bogus'; see burnrate alerts --help.\n");
     const both = await alertsCli(['replay', hookJob, '--all']);
     expect(both.code).toBe(2);
-    expect(both.stderr.split('\n')[0]).toBe('burnrate alerts: Give either a job id or --all, not both.');
+    expect(both.stderr.split('\n')[0]).toBe('burnrate: Give either a job id or --all, not both.');
     const badRange = await alertsCli(['list', '--from', 'yesterday']);
     expect(badRange.code).toBe(2);
-    expect(badRange.stderr.split('\n')[0]).toContain('--from must be an ISO-8601 date');
+    expect(badRange.stderr.split('\n')[0]).toBe(
+      'burnrate: --from "yesterday" is not a date: give an ISO date or instant (2026-11-01, 2026-11-01T12:00:00Z), now, or a span back from now (24h, 7d).',
+    );
     expect(hook.requests).toHaveLength(2);
   });
 
@@ -332,7 +332,7 @@ describe('burnrate alerts', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
     expect(result.stderr).toBe(
-      `burnrate alerts: Redis at 127.0.0.1:${port} (REDIS_URL) cannot be used (ECONNREFUSED): start it or fix REDIS_URL.\n`,
+      `burnrate: Redis at 127.0.0.1:${port} (REDIS_URL) cannot be used (ECONNREFUSED): start it or fix REDIS_URL.\n`,
     );
     expect(fatalErrors).toEqual([]);
   });

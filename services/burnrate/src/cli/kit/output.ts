@@ -8,6 +8,8 @@ export interface Column {
   align?: 'left' | 'right';
   /** Longer cells are cut to this many characters, ending in `…`. */
   maxChars?: number;
+  /** Keep runs of spaces (an indented tree); line breaks still become spaces. */
+  keepSpaces?: boolean;
 }
 
 /** Where a command writes: stdout for results, stderr for progress and warnings. */
@@ -42,8 +44,8 @@ const BORDERLESS = {
   middle: '  ',
 };
 
-function cell(value: string, maxChars: number | undefined): string {
-  const flat = value.replace(/\s+/g, ' ').trim();
+function cell(value: string, maxChars: number | undefined, keepSpaces = false): string {
+  const flat = keepSpaces ? value.replace(/[\r\n\t]+/g, ' ').trimEnd() : value.replace(/\s+/g, ' ').trim();
   if (maxChars === undefined) return flat;
   const chars = [...flat];
   return chars.length <= maxChars ? flat : `${chars.slice(0, Math.max(0, maxChars - 1)).join('')}…`;
@@ -57,7 +59,7 @@ export function renderTable(columns: readonly Column[], rows: readonly (readonly
     style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 },
     colAligns: columns.map((c) => c.align ?? 'left'),
   });
-  for (const row of rows) table.push(columns.map((c, i) => cell(row[i] ?? '', c.maxChars)));
+  for (const row of rows) table.push(columns.map((c, i) => cell(row[i] ?? '', c.maxChars, c.keepSpaces)));
   return `${table
     .toString()
     .split('\n')
@@ -68,6 +70,11 @@ export function renderTable(columns: readonly Column[], rows: readonly (readonly
 /** Money for people: USD with cents, more decimals only where they matter ($0.000042). */
 export function usd(nanos: bigint | number): string {
   return `$${formatNanosAsUsd(nanos)}`;
+}
+
+/** A count for people: 1,234,567. */
+export function count(n: bigint | number): string {
+  return n.toLocaleString('en-US');
 }
 
 /** JSON for machines: bigints (exact nano-USD) as decimal strings, one document, newline-terminated. */

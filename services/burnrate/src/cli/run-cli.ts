@@ -16,6 +16,7 @@ commands:
   run                 run the roles in BURNRATE_ROLES (default: all) until SIGINT/SIGTERM
   customers import F  publish customer records (JSON lines or CSV) to the customers topic
   reprice             re-price a time range with the current catalog (see --help)
+  prices              import-litellm FILE, list, diff A B, publish (see burnrate prices --help)
   alerts              failed deliveries, replay, re-enable a destination, alerts on record (see help)
   keys create         make an API key for the api role (see burnrate keys help)
   migrate             apply ClickHouse migrations and exit
@@ -46,6 +47,8 @@ async function dispatch(argv: string[], host: CliHost): Promise<number> {
       return (await import('./customers.js')).customersCommand(rest);
     case 'reprice':
       return (await import('./reprice.js')).repriceCommand(rest);
+    case 'prices':
+      return (await import('./prices.js')).pricesCommand(rest);
     case 'alerts':
       return (await import('./alerts.js')).alertsCommand(rest);
     case 'keys':

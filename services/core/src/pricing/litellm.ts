@@ -25,10 +25,25 @@ export interface LiteLlmImportOptions {
   free?: readonly string[];
 }
 
+/** Why an entry was left out, for counting: the reason text says it for this key. */
+export type LiteLlmSkipKind =
+  | 'not_an_entry'
+  | 'not_token_priced'
+  | 'unsupported_cost_field'
+  | 'missing_price'
+  | 'invalid_price'
+  | 'zero_price'
+  | 'duplicate'
+  | 'invalid_name';
+
 export interface LiteLlmSkip {
   key: string;
+  kind: LiteLlmSkipKind;
   reason: string;
 }
+
+type Refusal = Omit<LiteLlmSkip, 'key'>;
+const refuse = (kind: LiteLlmSkipKind, reason: string): Refusal => ({ kind, reason });
 
 export interface LiteLlmImport {
   entries: PriceEntry[];
@@ -122,11 +137,11 @@ interface Imported {
   qualified: boolean;
 }
 
-function importOne(key: string, raw: Raw, options: LiteLlmImportOptions): Imported | string {
-  if (typeof raw.litellm_provider !== 'string') return 'litellm_provider is missing';
+function importOne(key: string, raw: Raw, options: LiteLlmImportOptions): Imported | Refusal {
+  if (typeof raw.litellm_provider !== 'string') return refuse('not_an_entry', 'litellm_provider is missing');
   const provider = litellmProvider(raw.litellm_provider);
   if (typeof raw.mode !== 'string' || !TEXT_MODES.has(raw.mode))
-    return `mode ${JSON.stringify(raw.mode)} is not token-priced`;
+    return refuse('not_token_priced', `mode ${JSON.stringify(raw.mode)} is not token-priced`);
   const unsupported = Object.keys(raw).filter(
     (name) =>
       isCostField(name) &&
@@ -136,19 +151,20 @@ function importOne(key: string, raw: Raw, options: LiteLlmImportOptions): Import
       raw[name] !== 0 &&
       raw[name] !== null,
   );
-  if (unsupported.length > 0) return `unsupported cost fields: ${unsupported.join(', ')}`;
+  if (unsupported.length > 0)
+    return refuse('unsupported_cost_field', `unsupported cost fields: ${unsupported.join(', ')}`);
   let base: TokenPrices | string;
   const tiers: PriceEntry['tiers'] = [];
   try {
     base = tokenPrices(raw, key, '');
-    if (typeof base === 'string') return base;
+    if (typeof base === 'string') return refuse('missing_price', base);
     for (const above of tierThresholds(raw)) {
       const prices = tokenPrices(raw, key, `_above_${above / 1_000}k_tokens`);
-      if (typeof prices === 'string') return prices;
+      if (typeof prices === 'string') return refuse('missing_price', prices);
       tiers.push({ above_input_tokens: above, tokens_per_million: prices });
     }
   } catch (error) {
-    return (error as Error).message;
+    return refuse('invalid_price', (error as Error).message);
   }
   // LiteLLM keys are often "<provider>/<model>"; the model name events carry is the part after it.
   const slash = key.indexOf('/');
@@ -156,11 +172,17 @@ function importOne(key: string, raw: Raw, options: LiteLlmImportOptions): Import
   const model = qualified ? key.slice(slash + 1) : key;
   const free = options.free?.includes(key) === true || model.endsWith(':free');
   if (!free && isZero(base) && tiers.every((tier) => isZero(tier.tokens_per_million))) {
-    return 'every price is 0, which LiteLLM also writes for prices nobody filled in; left unpriced (list the key as free to import it at $0)';
+    return refuse(
+      'zero_price',
+      'every price is 0, which LiteLLM also writes for prices nobody filled in; left unpriced (list the key as free to import it at $0)',
+    );
   }
   const id = `${provider}/${model}@${options.validFrom.slice(0, 10)}`;
   if (!ENTRY_ID_TEXT.test(id))
-    return `model name ${JSON.stringify(model)} has characters a price entry id cannot hold`;
+    return refuse(
+      'invalid_name',
+      `model name ${JSON.stringify(model)} has characters a price entry id cannot hold`,
+    );
   const entry: PriceEntry = {
     id,
     provider,
@@ -196,15 +218,15 @@ export function importLiteLlmPrices(
   for (const [key, value] of Object.entries(file)) {
     if (key === 'sample_spec') continue;
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      skipped.push({ key, reason: 'entry is not an object' });
+      skipped.push({ key, kind: 'not_an_entry', reason: 'entry is not an object' });
       continue;
     }
     const rawProvider = (value as Raw).litellm_provider;
     const provider = typeof rawProvider === 'string' ? litellmProvider(rawProvider) : '';
     if (options.providers && !options.providers.includes(provider)) continue;
     const result = importOne(key, value as Raw, options);
-    if (typeof result === 'string') {
-      skipped.push({ key, reason: result });
+    if (!('entry' in result)) {
+      skipped.push({ key, ...result });
       continue;
     }
     const { entry } = result;
@@ -213,6 +235,7 @@ export function importLiteLlmPrices(
     const duplicate = (loser: string, winner: string) =>
       skipped.push({
         key: loser,
+        kind: 'duplicate',
         reason: `duplicate of ${JSON.stringify(winner)} for ${entry.provider} ${entry.model}`,
       });
     if (!earlier) winners.set(name, { ...result, key });

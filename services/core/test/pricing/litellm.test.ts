@@ -185,6 +185,7 @@ describe('importLiteLlmPrices on entries shaped like the real file', () => {
     expect(ids.has('google/gemini-exp-1206@2025-11-01')).toBe(false);
     expect(why['gemini/gemini-exp-1206']).toMatch(/^every price is 0/);
     expect(why['ollama/llama3.1']).toMatch(/^every price is 0/);
+    expect(imported.skipped.find((skip) => skip.key === 'ollama/llama3.1')?.kind).toBe('zero_price');
     expect(
       ids.get('openrouter/meta-llama/llama-3.3-70b-instruct:free@2025-11-01')?.tokens_per_million,
     ).toEqual({ input: '0', output: '0' });

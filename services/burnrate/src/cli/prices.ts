@@ -4,6 +4,7 @@ import { runCommand } from './kit/run-command.js';
 import { createPricesDiffCommand } from './prices-diff.js';
 import { createPricesImportCommand } from './prices-import.js';
 import { createPricesListCommand } from './prices-list.js';
+import { createPricesPublishCommand } from './prices-publish.js';
 
 /** `burnrate prices …`: import a LiteLLM price file, list prices, compare two catalogs on real facts. */
 export function createPricesCommand(
@@ -11,10 +12,11 @@ export function createPricesCommand(
   env: NodeJS.ProcessEnv = process.env,
 ): Command {
   return new Command('prices')
-    .description('price catalogs: import-litellm, list, diff')
+    .description('price catalogs: import-litellm, list, diff, publish')
     .addCommand(createPricesImportCommand(output))
     .addCommand(createPricesListCommand(output, env))
-    .addCommand(createPricesDiffCommand(output, env));
+    .addCommand(createPricesDiffCommand(output, env))
+    .addCommand(createPricesPublishCommand(output, env));
 }
 
 export function pricesCommand(argv: string[]): Promise<number> {

@@ -144,6 +144,18 @@ describe('published prices reach every enricher without a restart', () => {
       expect(row[col.version]).toBe(wanted);
       expect(row[col.total]).toBe(250_000_000); // (1M × $0.10/M + 1M × $0.40/M) × (1 − 0.5)
     }
+    // `prices list --published` shows what the enrichers now use.
+    out.length = 0;
+    const listed = await runCommand(
+      createPricesCommand(output, env),
+      ['list', '--published', '--json'],
+      output,
+    );
+    expect(listed).toBe(0);
+    expect(JSON.parse(out.join(''))).toMatchObject({
+      catalog: 'v2',
+      entries: [{ usd_per_million_tokens: { input: '0.10', output: '0.40' } }],
+    });
     // The facts priced before the publication keep the version that priced them.
     expect(before.map((row) => row[col.version])).toEqual([
       'v1:openai/gpt-4o-mini@2024',
@@ -211,5 +223,29 @@ describe('published prices reach every enricher without a restart', () => {
     expect(late.price(event)[col.version]).toBe('v2:openai/gpt-4o-mini@2024+o1:acme-half');
     expect(late.errors).toHaveLength(3);
     await late.reference.stop();
+  });
+});
+
+describe("the enricher's own files", () => {
+  it('refuse to start on a missing or invalid overrides file, naming the setting, the file and the field', () => {
+    const make = (overridesFile: string) => () =>
+      createReferenceData(
+        { topic: 'unused', pricesFile: undefined, overridesFile },
+        { kafka, logger: silentLogger },
+      );
+    expect(make(join(dir, 'absent.yaml'))).toThrow(
+      /^BURNRATE_OVERRIDES_FILE names .*absent\.yaml, which cannot be read/,
+    );
+    const bad = join(dir, 'bad-overrides.yaml');
+    writeFileSync(
+      bad,
+      'version: o1\noverrides:\n  - { id: x, customer_id: acme, kind: discount, discount: "1.5", valid_from: 2026-01-01 }\n',
+    );
+    expect(make(bad)).toThrow(
+      /^BURNRATE_OVERRIDES_FILE \(.*bad-overrides\.yaml\) \(field overrides\[0\]\.discount\): .*must be a fraction from 0 to 1/,
+    );
+    const malformed = join(dir, 'malformed.json');
+    writeFileSync(malformed, '{"version": ');
+    expect(make(malformed)).toThrow(/^BURNRATE_OVERRIDES_FILE names .*malformed\.json, which is not JSON/);
   });
 });

@@ -1,7 +1,17 @@
-import { instantMs, type PriceEntry, type TokenPrices, ValidationError } from '@burnrate/core';
+import {
+  instantMs,
+  type PriceCatalog,
+  type PriceEntry,
+  type TokenPrices,
+  ValidationError,
+} from '@burnrate/core';
 import { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
+import { createKafka } from '../kafka/client.js';
+import { topicNames } from '../kafka/topics.js';
+import { readPublished } from '../pricing/prices-topic.js';
 import { loadReference } from '../pricing/reference-files.js';
+import { createLogger } from '../runtime/logger.js';
 import { type CliOutput, processOutput, renderTable, toJson } from './kit/output.js';
 import { parseWhen } from './kit/period.js';
 
@@ -33,6 +43,29 @@ function feesText(entry: PriceEntry): string {
     .join(', ');
 }
 
+interface ListFlags {
+  model?: string;
+  provider?: string;
+  at?: string;
+  prices?: string;
+  published?: boolean;
+  json?: boolean;
+}
+
+async function catalogToList(flags: ListFlags, env: NodeJS.ProcessEnv): Promise<PriceCatalog> {
+  const config = loadConfig(env);
+  if (!flags.published) return loadReference({ pricesFile: flags.prices }, config).prices;
+  if (flags.prices !== undefined) {
+    throw new ValidationError('--published', 'Give --published or --prices, not both.', 'invalid_argument');
+  }
+  const logger = createLogger(config.LOG_LEVEL === 'info' ? 'error' : config.LOG_LEVEL);
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'burnrate-cli', logger });
+  const topic = topicNames(config.BURNRATE_TOPIC_PREFIX).prices;
+  const { latest } = await readPublished(kafka, topic, logger);
+  // Nothing published yet: the enrichers use their files, which is what the default lists.
+  return latest?.prices ?? loadReference({}, config).prices;
+}
+
 /** `burnrate prices list`: the prices in force at an instant, per model, in USD per million tokens, exact. */
 export function createPricesListCommand(
   output: CliOutput = processOutput,
@@ -45,15 +78,13 @@ export function createPricesListCommand(
     .option('--provider <name>', 'only this provider')
     .option('--at <when>', 'prices in force at this instant: ISO date or instant, now, 7d (default: now)')
     .option('--prices <file>', 'catalog to list (default: BURNRATE_PRICES_FILE, else the bundled one)')
+    .option('--published', 'list the catalog last published on the prices topic (what the enrichers use)')
     .option('--json', 'print JSON')
-    .action((flags: { model?: string; provider?: string; at?: string; prices?: string; json?: boolean }) => {
+    .action(async (flags: ListFlags) => {
       const atMs = flags.at === undefined ? now() : parseWhen(flags.at, '--at', now());
       if (flags.model === '')
         throw new ValidationError('--model', '--model needs some text to match.', 'invalid_argument');
-      const { prices } = loadReference(
-        { pricesFile: flags.prices },
-        { BURNRATE_PRICES_FILE: loadConfig(env).BURNRATE_PRICES_FILE },
-      );
+      const prices = await catalogToList(flags, env);
       const needle = flags.model?.toLowerCase();
       const entries = prices.entries.filter((entry) => {
         if (flags.provider !== undefined && entry.provider !== flags.provider) return false;

@@ -109,6 +109,31 @@ export function followPrices(o: {
   });
 }
 
+/** Reads the prices topic to its end: the versions seen and the record in force (undefined: none yet). */
+export async function readPublished(
+  kafka: Kafka,
+  topic: string,
+  logger: Logger,
+): Promise<{ ledger: VersionLedger; latest: PublishedReference | undefined }> {
+  const ledger = new VersionLedger();
+  let latest: PublishedReference | undefined;
+  const feed = followPrices({
+    kafka,
+    topic,
+    logger,
+    onReference: (published) => {
+      ledger.record(published);
+      latest = published;
+    },
+  });
+  try {
+    await feed.start();
+  } finally {
+    await feed.stop();
+  }
+  return { ledger, latest };
+}
+
 /**
  * Publishes a catalog and overrides for every enricher. Reads the topic first: the same versions
  * with the same content are already published (nothing is sent); a version reused for different
@@ -123,19 +148,7 @@ export async function publishReference(
   nowMs = Date.now(),
 ): Promise<{ key: string; sent: boolean }> {
   const next = describeReference(reference);
-  const ledger = new VersionLedger();
-  let latest: PublishedReference | undefined;
-  const feed = followPrices({
-    kafka,
-    topic,
-    logger,
-    onReference: (published) => {
-      ledger.record(published);
-      latest = published;
-    },
-  });
-  await feed.start();
-  await feed.stop();
+  const { ledger, latest } = await readPublished(kafka, topic, logger);
   const conflict = ledger.conflict(next);
   if (conflict) throw new ConfigError('--prices', `Not published: ${conflict}.`);
   if (latest?.key === next.key) return { key: next.key, sent: false };

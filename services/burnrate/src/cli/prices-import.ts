@@ -105,6 +105,7 @@ export function createPricesImportCommand(
           imported: result.entries.length,
           skipped: Object.fromEntries([...counts].map(([kind, c]) => [kind, c.count])),
           skipped_entries: result.skipped,
+          warnings: result.warnings,
         };
         if (flags.out) {
           const tmp = `${flags.out}.${process.pid}.tmp`;
@@ -131,6 +132,7 @@ export function createPricesImportCommand(
             ),
           );
         }
+        for (const warning of result.warnings) say(`check: ${warning.id} ${warning.reason}\n`);
       },
     );
 }

@@ -45,9 +45,16 @@ export interface LiteLlmSkip {
 type Refusal = Omit<LiteLlmSkip, 'key'>;
 const refuse = (kind: LiteLlmSkipKind, reason: string): Refusal => ({ kind, reason });
 
+/** An imported entry that looks wrong in LiteLLM's data; imported as written, for a person to check. */
+export interface LiteLlmWarning {
+  id: string;
+  reason: string;
+}
+
 export interface LiteLlmImport {
   entries: PriceEntry[];
   skipped: LiteLlmSkip[];
+  warnings: LiteLlmWarning[];
 }
 
 const DEFAULT_SOURCE = 'https://github.com/BerriAI/litellm/blob/main/model_prices_and_context_window.json';
@@ -59,6 +66,8 @@ const MAPPED = new Set([
   'cache_read_input_token_cost',
   'cache_creation_input_token_cost',
   'output_cost_per_reasoning_token',
+  // DeepSeek's name for the cached-input rate ("cache hit"); must agree with cache_read_input_token_cost.
+  'input_cost_per_token_cache_hit',
 ]);
 /** Long-context tiers, e.g. `input_cost_per_token_above_128k_tokens`: the whole request above N thousand prompt tokens. */
 const TIER_FIELD =
@@ -100,14 +109,15 @@ function tierThresholds(raw: Raw): number[] {
   return [...thousands].sort((a, b) => a - b).map((k) => k * 1_000);
 }
 
-function tokenPrices(raw: Raw, key: string, suffix: string): TokenPrices | string {
+function tokenPrices(raw: Raw, key: string, suffix: string): TokenPrices | Refusal {
   const field = (name: string) => `${key}.${name}${suffix}`;
   const input = perMillion(raw, `input_cost_per_token${suffix}`, field('input_cost_per_token'));
   const output = perMillion(raw, `output_cost_per_token${suffix}`, field('output_cost_per_token'));
-  if (input === undefined) return `input_cost_per_token${suffix} is missing`;
+  if (input === undefined) return refuse('missing_price', `input_cost_per_token${suffix} is missing`);
   // Embeddings have no output tokens; a chat model without an output price is incomplete.
   const mode = raw.mode;
-  if (output === undefined && mode !== 'embedding') return `output_cost_per_token${suffix} is missing`;
+  if (output === undefined && mode !== 'embedding')
+    return refuse('missing_price', `output_cost_per_token${suffix} is missing`);
   const prices: TokenPrices = { input, output: output ?? '0' };
   const cachedInput = perMillion(
     raw,
@@ -123,9 +133,24 @@ function tokenPrices(raw: Raw, key: string, suffix: string): TokenPrices | strin
     suffix === ''
       ? perMillion(raw, 'output_cost_per_reasoning_token', field('output_cost_per_reasoning_token'))
       : undefined;
-  if (cachedInput !== undefined) prices.cached_input = cachedInput;
-  if (cacheWrite !== undefined) prices.cache_write = cacheWrite;
-  if (reasoning !== undefined) prices.reasoning = reasoning;
+  const cacheHit =
+    suffix === ''
+      ? perMillion(raw, 'input_cost_per_token_cache_hit', field('input_cost_per_token_cache_hit'))
+      : undefined;
+  if (cachedInput !== undefined && cacheHit !== undefined && cachedInput !== cacheHit) {
+    return refuse(
+      'invalid_price',
+      `cache_read_input_token_cost ($${cachedInput}/M) and input_cost_per_token_cache_hit ($${cacheHit}/M) disagree`,
+    );
+  }
+  // An optional rate of 0 is as often "not filled in" as "free" (DeepSeek's cache_creation 0.0): left
+  // out, the bucket is billed at the input or output rate, towards the higher price (docs/pricing.md).
+  const set = (bucket: 'cached_input' | 'cache_write' | 'reasoning', rate: string | undefined) => {
+    if (rate !== undefined && rate !== '0') prices[bucket] = rate;
+  };
+  set('cached_input', cachedInput ?? cacheHit);
+  set('cache_write', cacheWrite);
+  set('reasoning', reasoning);
   return prices;
 }
 
@@ -153,14 +178,14 @@ function importOne(key: string, raw: Raw, options: LiteLlmImportOptions): Import
   );
   if (unsupported.length > 0)
     return refuse('unsupported_cost_field', `unsupported cost fields: ${unsupported.join(', ')}`);
-  let base: TokenPrices | string;
+  let base: TokenPrices | Refusal;
   const tiers: PriceEntry['tiers'] = [];
   try {
     base = tokenPrices(raw, key, '');
-    if (typeof base === 'string') return refuse('missing_price', base);
+    if ('kind' in base) return base;
     for (const above of tierThresholds(raw)) {
       const prices = tokenPrices(raw, key, `_above_${above / 1_000}k_tokens`);
-      if (typeof prices === 'string') return refuse('missing_price', prices);
+      if ('kind' in prices) return prices;
       tiers.push({ above_input_tokens: above, tokens_per_million: prices });
     }
   } catch (error) {
@@ -244,5 +269,39 @@ export function importLiteLlmPrices(
       winners.set(name, { ...result, key });
     } else duplicate(key, earlier.key);
   }
-  return { entries: [...winners.values()].map((winner) => winner.entry), skipped };
+  const entries = [...winners.values()].map((winner) => winner.entry);
+  return { entries, skipped, warnings: tierlessSiblings(entries) };
+}
+
+/**
+ * Entries without a long-context tier whose snapshot (`<model>-…`, same provider and base rates)
+ * has one — LiteLLM's `xai/grok-4` lacks the 128k tier that `xai/grok-4-0709` carries. Imported as
+ * written (we do not invent prices), and reported so that a person checks the provider's page.
+ */
+function tierlessSiblings(entries: readonly PriceEntry[]): LiteLlmWarning[] {
+  const tiered = new Map<string, PriceEntry[]>();
+  for (const entry of entries) {
+    if (entry.tiers.length === 0) continue;
+    tiered.set(entry.provider, [...(tiered.get(entry.provider) ?? []), entry]);
+  }
+  const warnings: LiteLlmWarning[] = [];
+  for (const entry of entries) {
+    if (entry.tiers.length > 0) continue;
+    const prefix = `${normalizeModel(entry.model)}-`;
+    const sibling = tiered
+      .get(entry.provider)
+      ?.find(
+        (other) =>
+          normalizeModel(other.model).startsWith(prefix) &&
+          other.tokens_per_million.input === entry.tokens_per_million.input &&
+          other.tokens_per_million.output === entry.tokens_per_million.output,
+      );
+    if (sibling) {
+      warnings.push({
+        id: entry.id,
+        reason: `has no long-context tier, but ${sibling.id} with the same base rates is billed higher above ${sibling.tiers[0]!.above_input_tokens} prompt tokens; check the provider's page`,
+      });
+    }
+  }
+  return warnings;
 }

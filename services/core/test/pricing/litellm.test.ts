@@ -112,11 +112,28 @@ const real = {
     mode: 'chat',
   },
   'deepseek/deepseek-chat': {
-    input_cost_per_token: 2.8e-7,
-    output_cost_per_token: 4.2e-7,
+    cache_creation_input_token_cost: 0.0,
     cache_read_input_token_cost: 2.8e-8,
+    input_cost_per_token: 2.8e-7,
+    input_cost_per_token_cache_hit: 2.8e-8,
     litellm_provider: 'deepseek',
     mode: 'chat',
+    output_cost_per_token: 4.2e-7,
+  },
+  'deepseek/deepseek-coder': {
+    input_cost_per_token: 1.4e-7,
+    input_cost_per_token_cache_hit: 1.4e-8,
+    litellm_provider: 'deepseek',
+    mode: 'chat',
+    output_cost_per_token: 2.8e-7,
+  },
+  'deepseek/deepseek-odd': {
+    cache_read_input_token_cost: 2.8e-8,
+    input_cost_per_token: 2.8e-7,
+    input_cost_per_token_cache_hit: 7e-8,
+    litellm_provider: 'deepseek',
+    mode: 'chat',
+    output_cost_per_token: 4.2e-7,
   },
   'gemini/gemini-exp-1206': {
     input_cost_per_token: 0,
@@ -152,6 +169,12 @@ const real = {
     mode: 'chat',
   },
   'xai/grok-4': {
+    input_cost_per_token: 3e-6,
+    output_cost_per_token: 1.5e-5,
+    litellm_provider: 'xai',
+    mode: 'chat',
+  },
+  'xai/grok-4-0709': {
     input_cost_per_token: 3e-6,
     output_cost_per_token: 1.5e-5,
     cache_read_input_token_cost: 7.5e-7,
@@ -221,13 +244,22 @@ describe('importLiteLlmPrices on entries shaped like the real file', () => {
   });
 
   it('imports a 128k tier as a tier, so long prompts pay the long-context rate', () => {
-    const grok = ids.get('xai/grok-4@2025-11-01')!;
+    const grok = ids.get('xai/grok-4-0709@2025-11-01')!;
     expect(grok.tiers).toEqual([
       { above_input_tokens: 128_000, tokens_per_million: { input: '6', output: '30' } },
     ]);
+    // LiteLLM's bare grok-4 lacks the tier its snapshot has: imported as written, and reported.
+    expect(ids.get('xai/grok-4@2025-11-01')?.tiers).toEqual([]);
+    expect(imported.warnings).toEqual([
+      {
+        id: 'xai/grok-4@2025-11-01',
+        reason:
+          "has no long-context tier, but xai/grok-4-0709@2025-11-01 with the same base rates is billed higher above 128000 prompt tokens; check the provider's page",
+      },
+    ]);
     const catalog = new PriceCatalog('t', imported.entries);
     const at = Date.parse('2025-11-02T00:00:00Z');
-    const entry = catalog.lookup('xai', 'grok-4', at)!;
+    const entry = catalog.lookup('xai', 'grok-4-0709', at)!;
     expect(computeCost(makeUsage({ input: 130_000 }), entry).input_nanos).toBe(780_000_000);
     expect(computeCost(makeUsage({ input: 120_000 }), entry).input_nanos).toBe(360_000_000);
   });
@@ -235,5 +267,18 @@ describe('importLiteLlmPrices on entries shaped like the real file', () => {
   it('still refuses what it cannot represent: a tier without its output rate, an unknown cost field', () => {
     expect(why['xai/grok-half-tier']).toBe('output_cost_per_token_above_128k_tokens is missing');
     expect(why['vertex_ai/mystery']).toBe('unsupported cost fields: input_cost_per_token_above_1m_requests');
+  });
+
+  it("reads DeepSeek's cache-hit rate as the cached rate, and a 0 optional rate as not given", () => {
+    // The real deepseek/deepseek-chat: cache_creation 0.0 would make cache writes free; it is left out.
+    expect(ids.get('deepseek/deepseek-chat@2025-11-01')?.tokens_per_million).toEqual({
+      input: '0.28',
+      cached_input: '0.028',
+      output: '0.42',
+    });
+    expect(ids.get('deepseek/deepseek-coder@2025-11-01')?.tokens_per_million.cached_input).toBe('0.014');
+    expect(why['deepseek/deepseek-odd']).toBe(
+      'cache_read_input_token_cost ($0.028/M) and input_cost_per_token_cache_hit ($0.07/M) disagree',
+    );
   });
 });

@@ -178,6 +178,26 @@ describe('published prices reach every enricher without a restart', () => {
     ).rejects.toThrow('catalog version v2 was published before with different prices');
     expect(await high()).toBe(offsetBefore); // nothing was sent
 
+    // Through the command: a missing or malformed file is one sentence, and nothing is sent.
+    const err: string[] = [];
+    const output: CliOutput = { out: (t) => err.push(t), err: (t) => err.push(t), interactive: false };
+    const env = { KAFKA_BROKERS: inject('kafkaBrokers'), BURNRATE_TOPIC_PREFIX: prefix };
+    const publish = (args: string[]) =>
+      runCommand(createPricesCommand(output, env), ['publish', ...args], output);
+    expect(await publish(['--overrides', join(dir, 'absent.yaml')])).toBe(1);
+    const malformed = join(dir, 'malformed-catalog.json');
+    writeFileSync(malformed, '{"version": "v3", "entries": [');
+    expect(await publish(['--prices', malformed])).toBe(1);
+    expect(err).toEqual([
+      expect.stringMatching(
+        /^burnrate prices: --overrides names .*absent\.yaml, which cannot be read: ENOENT/,
+      ),
+      expect.stringMatching(
+        /^burnrate prices: --prices names .*malformed-catalog\.json, which is not JSON: /,
+      ),
+    ]);
+    expect(await high()).toBe(offsetBefore);
+
     // Records written past the publisher: not JSON, overlapping windows, a reused version.
     const overlapping = {
       version: 'v-bad',

@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   ENRICHED_EVENT_COLUMNS,
+  encodeUsageEvent,
   newEventId,
   PriceOverrides,
   parseCatalog,
@@ -14,11 +16,21 @@ import { makeUsageEvent } from '../../core/test/fixtures/usage-events.js';
 import type { CliOutput } from '../src/cli/kit/output.js';
 import { runCommand } from '../src/cli/kit/run-command.js';
 import { createPricesCommand } from '../src/cli/prices.js';
+import { unpackRows } from '../src/kafka/pack-rows.js';
 import type { TopicNames } from '../src/kafka/topics.js';
 import { encodeReference, publishReference } from '../src/pricing/prices-topic.js';
 import { publishCustomers } from '../src/roles/customers-publisher.js';
+import { createEnricher } from '../src/roles/enricher/enricher.js';
 import { createReferenceData } from '../src/roles/enricher/reference-data.js';
-import { pollUntil, silentLogger, testKafka, testTopics, uniquePrefix } from './fixtures.js';
+import {
+  fatalErrors,
+  pollUntil,
+  recordFatal,
+  silentLogger,
+  testKafka,
+  testTopics,
+  uniquePrefix,
+} from './fixtures.js';
 
 const kafka = testKafka();
 const prefix = uniquePrefix();
@@ -267,5 +279,121 @@ describe("the enricher's own files", () => {
     const malformed = join(dir, 'malformed.json');
     writeFileSync(malformed, '{"version": ');
     expect(make(malformed)).toThrow(/^BURNRATE_OVERRIDES_FILE names .*malformed\.json, which is not JSON/);
+  });
+});
+
+describe('two enricher instances on the real broker', () => {
+  it('price what they enrich after a publication with the new version, and what came before with the old', async () => {
+    const t = await testTopics(kafka);
+    await publishCustomers(kafka, t.customers, [
+      {
+        customer_ref: 'org_acme',
+        customer_id: 'acme',
+        plan: { kind: 'flat_rate', revenue_nanos: '1', currency: 'USD' },
+      },
+    ]);
+    const v = (version: string, input: string, output: string) => ({
+      prices: parseCatalog(catalog(version, input, output)),
+      overrides: NO_OVERRIDES,
+    });
+    await publishReference(kafka, t.prices, v('e1', '0.15', '0.60'), silentLogger);
+    const group = `enricher-${randomUUID()}`;
+    const txPrefix = `enricher-${randomUUID()}`;
+    const instances = [0, 1].map(() => {
+      const reference = createReferenceData(
+        { topic: t.customers, pricesTopic: t.prices, pricesFile: undefined },
+        { kafka, logger: silentLogger },
+      );
+      const enricher = createEnricher(
+        { topics: t, groupId: group, transactionalIdPrefix: txPrefix },
+        {
+          kafka,
+          stage: reference.stage({ lateHorizonMs: 86_400_000, maxFutureSkewMs: 300_000 }),
+          deduper: undefined,
+          logger: silentLogger,
+          fatal: recordFatal,
+        },
+      );
+      return { reference, enricher };
+    });
+    const rows = new Map<string, unknown[]>();
+    const reader = kafka.consumer({ groupId: `read-${randomUUID()}` });
+    const admin = kafka.admin();
+    try {
+      for (const i of instances) {
+        await i.reference.start();
+        await i.enricher.start();
+      }
+      await admin.connect();
+      // Both members hold partitions before anything is produced, so both enrich some events.
+      await pollUntil(
+        async () => (await admin.describeGroups([group])).groups[0]!,
+        (g) => g.state === 'Stable' && g.members.length === 2,
+        30_000,
+      );
+      await reader.connect();
+      await reader.subscribe({ topic: t.enriched, fromBeginning: true });
+      await reader.run({
+        eachMessage: async ({ message }) => {
+          for (const text of unpackRows(message.value!)) {
+            const row = JSON.parse(text) as unknown[];
+            rows.set(row[ENRICHED_EVENT_COLUMNS.indexOf('event_id')] as string, row);
+          }
+        },
+      });
+      const producer = kafka.producer();
+      await producer.connect();
+      const send = async () => {
+        const events = Array.from({ length: 8 }, () => usageEvent());
+        await producer.send({
+          topic: t.events,
+          messages: events.map((e, i) => ({
+            key: e.customer_ref,
+            value: encodeUsageEvent(e),
+            partition: i % 4,
+          })),
+        });
+        return events.map((e) => e.event_id);
+      };
+      const before = await send();
+      await pollUntil(
+        async () => rows.size,
+        (n) => n >= 8,
+        30_000,
+      );
+
+      await publishReference(kafka, t.prices, v('e2', '0.10', '0.40'), silentLogger);
+      await pollUntil(
+        async () => instances.map((i) => i.reference.pricing().prices.version),
+        (versions) => versions.every((x) => x === 'e2'),
+        15_000,
+      );
+      const after = await send();
+      await pollUntil(
+        async () => rows.size,
+        (n) => n >= 16,
+        30_000,
+      );
+      await producer.disconnect();
+
+      const seen = (ids: string[]) =>
+        ids.map((id) => [rows.get(id)?.[col.version], rows.get(id)?.[col.total]]);
+      expect(seen(before)).toEqual(Array(8).fill(['e1:openai/gpt-4o-mini@2024', 750_000_000]));
+      expect(seen(after)).toEqual(Array(8).fill(['e2:openai/gpt-4o-mini@2024', 500_000_000]));
+      const enriched = await pollUntil(
+        async () => instances.map((x) => x.enricher.stats().enriched),
+        (counts) => counts[0]! + counts[1]! === 16,
+        10_000,
+      );
+      expect(enriched.every((n) => n > 0)).toBe(true); // both instances priced some of them
+      expect(fatalErrors).toEqual([]);
+    } finally {
+      await reader.disconnect();
+      await admin.disconnect();
+      for (const i of instances) {
+        await i.enricher.stop();
+        await i.reference.stop();
+      }
+    }
   });
 });

@@ -11,9 +11,12 @@ import { createDlqCommand } from './dlq.js';
 import { createExportCommand } from './export.js';
 import { createKeysCommand } from './keys.js';
 import { type CliOutput, processOutput } from './kit/output.js';
+import { CommandExit } from './kit/run-command.js';
 import { createMarginCommand } from './margin.js';
 import { createMigrateCommand } from './migrate-command.js';
+import { createPricesCommand } from './prices.js';
 import { applyCliConventions, CommanderError, commanderExitCode } from './program.js';
+import { createRepriceCommand } from './reprice.js';
 import { createRunsCommand } from './runs.js';
 import { createSqlCommand } from './sql.js';
 import { createTopCommand } from './top.js';
@@ -43,6 +46,7 @@ export async function runCli(
     return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) return commanderExitCode(error);
+    if (error instanceof CommandExit) return error.exitCode;
     throw classifyKafkaError(error, brokersForMessages());
   }
 }
@@ -76,14 +80,8 @@ function createProgram(host: CliHost, output: CliOutput, setExitCode: (code: num
   program.addCommand(createCustomersCommand(output));
   program.addCommand(createKeysCommand(output));
   program.addCommand(createMigrateCommand(output));
-  program
-    .command('reprice')
-    .description('re-price a time range with the current catalog (see burnrate reprice --help)')
-    .allowUnknownOption()
-    .allowExcessArguments()
-    .helpOption(false)
-    .argument('[args...]')
-    .action(async (args: string[]) => setExitCode(await (await import('./reprice.js')).repriceCommand(args)));
+  program.addCommand(createRepriceCommand(output));
+  program.addCommand(createPricesCommand(output));
   applyCliConventions(program, output);
   return program;
 }

@@ -68,6 +68,8 @@ export const configSchema = z.object({
   CLICKHOUSE_ANALYST_USER: z.string().min(1).default('analyst'),
   CLICKHOUSE_ANALYST_PASSWORD: z.string().default('analyst'),
   BURNRATE_PRICES_FILE: z.string().optional(),
+  /** Per-customer price overrides (YAML or JSON, docs/pricing.md); unset = none. */
+  BURNRATE_OVERRIDES_FILE: z.string().min(1).optional(),
   BURNRATE_LATE_HORIZON_HOURS: int(1).default(24 * 35),
   BURNRATE_MAX_FUTURE_SKEW_SECONDS: int(0).default(300),
   ENRICHER_TRANSACTIONAL_ID_PREFIX: z.string().min(1).optional(),

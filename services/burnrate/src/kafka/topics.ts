@@ -5,6 +5,8 @@ export interface TopicNames {
   enriched: string;
   dlq: string;
   customers: string;
+  /** Compacted: the published price catalog and overrides every enricher applies (docs/pricing.md). */
+  prices: string;
 }
 
 export function topicNames(prefix: string): TopicNames {
@@ -13,10 +15,11 @@ export function topicNames(prefix: string): TopicNames {
     enriched: `${prefix}usage.enriched`,
     dlq: `${prefix}usage.dlq`,
     customers: `${prefix}customers`,
+    prices: `${prefix}prices`,
   };
 }
 
-/** Creates burnrate's topics when missing; `customers` is compacted (latest record per customer_ref). */
+/** Creates burnrate's topics when missing; `customers` and `prices` are compacted (latest record per key). */
 export async function ensureTopics(
   kafka: Kafka,
   names: TopicNames,
@@ -42,6 +45,15 @@ export async function ensureTopics(
         configEntries: [
           { name: 'cleanup.policy', value: 'compact' },
           { name: 'min.compaction.lag.ms', value: '0' },
+        ],
+      },
+      {
+        topic: names.prices,
+        numPartitions: 1,
+        configEntries: [
+          { name: 'cleanup.policy', value: 'compact' },
+          // A published catalog and overrides (gzip) may be a few MB before compression.
+          { name: 'max.message.bytes', value: String(16 * 1024 * 1024) },
         ],
       },
     ].filter((t) => !existing.has(t.topic));

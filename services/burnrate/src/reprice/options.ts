@@ -1,4 +1,6 @@
 import { formatInstant, instantMs, ValidationError } from '@burnrate/core';
+import { Command, CommanderError } from 'commander';
+import { argumentError } from '../cli/kit/run-command.js';
 
 /** Which facts a run re-prices: occurred_at in [fromMs, toMs), optionally one model, provider or customer. */
 export interface FactFilter {
@@ -15,7 +17,7 @@ export interface RepriceArgs {
   filter: FactFilter;
   /** A catalog file instead of BURNRATE_PRICES_FILE or the bundled catalog. */
   pricesFile?: string;
-  /** A price overrides file; none by default, as the enricher runs without one. */
+  /** A price overrides file instead of BURNRATE_OVERRIDES_FILE (none when neither is given). */
   overridesFile?: string;
   dryRun: boolean;
   help: boolean;
@@ -32,21 +34,10 @@ every change in reprice_log, and rebuilds the rollups they feed. Running it agai
   --provider <name>   only facts of this provider
   --customer <id>     only facts of this customer_id
   --prices <file>     price catalog to use (default: BURNRATE_PRICES_FILE, else the bundled one)
-  --overrides <file>  per-customer price overrides to apply (default: none)
+  --overrides <file>  per-customer price overrides (default: BURNRATE_OVERRIDES_FILE, else none)
   --dry-run           report what would change; write nothing
   --help              show this text
 `;
-
-const VALUE_FLAGS = [
-  '--from',
-  '--to',
-  '--model',
-  '--provider',
-  '--customer',
-  '--prices',
-  '--overrides',
-] as const;
-type ValueFlag = (typeof VALUE_FLAGS)[number];
 
 function usageError(flag: string, message: string): never {
   throw new ValidationError(flag, message, 'invalid_argument');
@@ -60,53 +51,79 @@ function instant(flag: string, text: string): number {
   return ms;
 }
 
-/**
- * Parses `burnrate reprice` arguments (`--flag value` or `--flag=value`).
- * @throws ValidationError (code `invalid_argument`) whose field is the flag at fault.
- */
-export function parseRepriceArgs(args: readonly string[]): RepriceArgs {
-  const values = new Map<ValueFlag, string>();
-  let dryRun = false;
-  let help = false;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === '--dry-run') dryRun = true;
-    else if (arg === '--help' || arg === '-h') help = true;
-    else {
-      const eq = arg.indexOf('=');
-      const name = (eq > 0 ? arg.slice(0, eq) : arg) as ValueFlag;
-      if (!VALUE_FLAGS.includes(name))
-        usageError(arg, `Unknown argument "${arg}"; see burnrate reprice --help.`);
-      if (values.has(name)) usageError(name, `${name} is given twice.`);
-      const value = eq > 0 ? arg.slice(eq + 1) : args[++i];
-      if (value === undefined || value === '' || (eq < 0 && value.startsWith('--'))) {
-        usageError(name, `${name} needs a value.`);
-      }
-      values.set(name, value);
-    }
-  }
-  if (help) return { filter: { fromMs: 0, toMs: 0 }, dryRun, help };
-  const from = values.get('--from');
-  const to = values.get('--to');
-  if (from === undefined) usageError('--from', '--from is required: the start of the range to re-price.');
-  if (to === undefined) usageError('--to', '--to is required: the end (exclusive) of the range to re-price.');
-  const filter: FactFilter = { fromMs: instant('--from', from), toMs: instant('--to', to) };
+/** A value flag given once, with a value that is not another flag. */
+function once(flag: string) {
+  return (value: string, previous: string | undefined): string => {
+    if (previous !== undefined) usageError(flag, `${flag} is given twice.`);
+    if (value === '' || value.startsWith('--')) usageError(flag, `${flag} needs a value.`);
+    return value;
+  };
+}
+
+/** The `reprice` flags on a commander command (what `burnrate reprice` and parseRepriceArgs parse). */
+export function withRepriceOptions(command: Command): Command {
+  return command
+    .helpOption(false)
+    .option('--from <ISO>', 'start, inclusive', once('--from'))
+    .option('--to <ISO>', 'end, exclusive', once('--to'))
+    .option('--model <name>', 'only facts of this model', once('--model'))
+    .option('--provider <name>', 'only facts of this provider', once('--provider'))
+    .option('--customer <id>', 'only facts of this customer_id', once('--customer'))
+    .option('--prices <file>', 'price catalog to use', once('--prices'))
+    .option('--overrides <file>', 'per-customer price overrides to apply', once('--overrides'))
+    .option('--dry-run', 'report what would change; write nothing')
+    .option('-h, --help', 'show this text');
+}
+
+interface RepriceFlags {
+  from?: string;
+  to?: string;
+  model?: string;
+  provider?: string;
+  customer?: string;
+  prices?: string;
+  overrides?: string;
+  dryRun?: boolean;
+  help?: boolean;
+}
+
+/** Checks parsed flags and turns them into RepriceArgs. */
+export function repriceArgsFrom(flags: RepriceFlags): RepriceArgs {
+  const dryRun = flags.dryRun === true;
+  if (flags.help) return { filter: { fromMs: 0, toMs: 0 }, dryRun, help: true };
+  if (flags.from === undefined)
+    usageError('--from', '--from is required: the start of the range to re-price.');
+  if (flags.to === undefined)
+    usageError('--to', '--to is required: the end (exclusive) of the range to re-price.');
+  const filter: FactFilter = { fromMs: instant('--from', flags.from), toMs: instant('--to', flags.to) };
   if (filter.toMs <= filter.fromMs) {
     usageError(
       '--to',
       `--to (${formatInstant(filter.toMs)}) must be later than --from (${formatInstant(filter.fromMs)}).`,
     );
   }
-  const model = values.get('--model');
-  const provider = values.get('--provider');
-  const customerId = values.get('--customer');
-  if (model !== undefined) filter.model = model;
-  if (provider !== undefined) filter.provider = provider;
-  if (customerId !== undefined) filter.customerId = customerId;
-  const result: RepriceArgs = { filter, dryRun, help };
-  const pricesFile = values.get('--prices');
-  const overridesFile = values.get('--overrides');
-  if (pricesFile !== undefined) result.pricesFile = pricesFile;
-  if (overridesFile !== undefined) result.overridesFile = overridesFile;
+  if (flags.model !== undefined) filter.model = flags.model;
+  if (flags.provider !== undefined) filter.provider = flags.provider;
+  if (flags.customer !== undefined) filter.customerId = flags.customer;
+  const result: RepriceArgs = { filter, dryRun, help: false };
+  if (flags.prices !== undefined) result.pricesFile = flags.prices;
+  if (flags.overrides !== undefined) result.overridesFile = flags.overrides;
   return result;
+}
+
+/**
+ * Parses `burnrate reprice` arguments (`--flag value` or `--flag=value`).
+ * @throws ValidationError (code `invalid_argument`) whose field is the flag at fault.
+ */
+export function parseRepriceArgs(args: readonly string[]): RepriceArgs {
+  const command = withRepriceOptions(new Command('reprice'))
+    .exitOverride()
+    .configureOutput({ writeOut: () => {}, writeErr: () => {}, outputError: () => {} });
+  try {
+    command.parse([...args], { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) throw argumentError(error, 'reprice');
+    throw error;
+  }
+  return repriceArgsFrom(command.opts<RepriceFlags>());
 }

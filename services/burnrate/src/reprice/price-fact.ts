@@ -1,11 +1,5 @@
-import {
-  type CostBreakdown,
-  computeCost,
-  type PriceCatalog,
-  type PriceOverrides,
-  resolvePrice,
-  ValidationError,
-} from '@burnrate/core';
+import { type CostBreakdown, computeCost, resolvePrice, ValidationError } from '@burnrate/core';
+import type { PricingReference } from '../pricing/reference-files.js';
 
 /**
  * What re-pricing reads of one fact: its identity and rollup keys, everything pricing depends on, and
@@ -62,11 +56,7 @@ export type FactPricing = Record<CostColumn, bigint> & {
   byok: 0 | 1;
 };
 
-/** The reference data a fact is priced against now. */
-export interface PricingReference {
-  prices: PriceCatalog;
-  overrides: PriceOverrides;
-}
+export type { PricingReference };
 
 function count(row: FactRow, field: keyof FactRow): number {
   const value = Number(row[field]);

@@ -150,7 +150,12 @@ export function createApp(config: Config, deps: AppDeps): App {
   }
   if (redis && roles.has('enricher')) {
     const reference = createReferenceData(
-      { topic: topics.customers, pricesFile: config.BURNRATE_PRICES_FILE },
+      {
+        topic: topics.customers,
+        pricesTopic: topics.prices,
+        pricesFile: config.BURNRATE_PRICES_FILE,
+        overridesFile: config.BURNRATE_OVERRIDES_FILE,
+      },
       { kafka, logger },
     );
     const deduper =

@@ -96,4 +96,12 @@ describe('bundled price catalog', () => {
     expect(computeCost(makeUsage({ input: 200_000 }), pro).input_nanos).toBe(250_000_000);
     expect(computeCost(makeUsage({ input: 200_001 }), pro).input_nanos).toBe(500_002_500);
   });
+
+  it('charges Gemini 3 Pro web search at $14 per 1,000 queries', () => {
+    const pro = catalog.lookup('google', 'gemini-3-pro-preview', NOW)!;
+    expect(pro.fees.per_web_search_call).toBe('0.014');
+    expect(computeCost(makeUsage({}, { web_search_calls: 1_000 }), pro).web_search_nanos).toBe(
+      14_000_000_000,
+    );
+  });
 });

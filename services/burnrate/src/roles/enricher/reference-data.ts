@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import {
   applyCustomerMessage,
   CustomerTable,
@@ -8,37 +7,39 @@ import {
   decodeUsageEvent,
   enrichEvent,
   enrichedEventValues,
-  loadBundledCatalog,
-  PriceOverrides,
-  parseCatalog,
   type UsageEvent,
   validateUsageEvent,
 } from '@burnrate/core';
 import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
+import { followPrices } from '../../pricing/prices-topic.js';
+import { loadReference, type PricingReference } from '../../pricing/reference-files.js';
 import { createCompactedFeed } from './compacted-feed.js';
 import type { EnrichStage } from './enrich-message.js';
 
 /**
- * The enricher's reference data: the price catalog (bundled, or BURNRATE_PRICES_FILE), per-customer
- * price overrides, and the customer table kept current from the compacted customers topic.
+ * The enricher's reference data: the customer table kept current from the compacted customers topic,
+ * and the price catalog and per-customer overrides. Prices are the last valid record on the prices
+ * topic (`burnrate prices publish`), followed without a restart; until anything is published they are
+ * BURNRATE_PRICES_FILE (else the bundled catalog) and BURNRATE_OVERRIDES_FILE (else none).
  */
 export function createReferenceData(
   o: {
     /** The compacted customers topic. */
     topic: string;
+    /** The compacted prices topic; unset = the files only, never reloaded (roles that do not price). */
+    pricesTopic?: string | undefined;
     pricesFile: string | undefined;
     overridesFile?: string | undefined;
   },
   deps: { kafka: Kafka; logger: Logger },
 ) {
   const log = deps.logger.child({ component: 'reference-data' });
-  const prices = o.pricesFile
-    ? parseCatalog(JSON.parse(readFileSync(o.pricesFile, 'utf8')))
-    : loadBundledCatalog();
-  const overrides = o.overridesFile
-    ? PriceOverrides.parse(JSON.parse(readFileSync(o.overridesFile, 'utf8')))
-    : PriceOverrides.empty();
+  let pricing: PricingReference = loadReference(
+    {},
+    { BURNRATE_PRICES_FILE: o.pricesFile, BURNRATE_OVERRIDES_FILE: o.overridesFile },
+  );
+  let started = false;
   const customers: CustomerTableType = new CustomerTable();
   const feed = createCompactedFeed({
     kafka: deps.kafka,
@@ -53,23 +54,48 @@ export function createReferenceData(
       }
     },
   });
+  const prices = o.pricesTopic
+    ? followPrices({
+        kafka: deps.kafka,
+        topic: o.pricesTopic,
+        logger: log,
+        onReference: (next) => {
+          pricing = { prices: next.prices, overrides: next.overrides };
+          // During catch-up every earlier record passes by; only the one in force is worth a line.
+          if (started)
+            log.info(
+              { priceCatalog: next.prices.version, overrides: next.overrides.version },
+              'prices published: now in force',
+            );
+        },
+      })
+    : undefined;
 
   return {
     name: 'reference-data',
     customers,
+    /** The catalog and overrides in force now. */
+    pricing: (): PricingReference => pricing,
     start: async () => {
-      log.info({ priceCatalog: prices.version, overrides: overrides.version }, 'price catalog loaded');
-      await feed.start();
+      await Promise.all([feed.start(), prices?.start()]);
+      started = true;
+      log.info(
+        { priceCatalog: pricing.prices.version, overrides: pricing.overrides.version },
+        'prices in force',
+      );
     },
-    stop: () => feed.stop(),
+    stop: async () => {
+      await Promise.all([feed.stop(), prices?.stop()]);
+    },
     stage(limits: { lateHorizonMs: number; maxFutureSkewMs: number }): EnrichStage {
-      const ref = { prices, customers, overrides };
       return {
         decode: (bytes) => decodeUsageEvent(bytes).event,
         validate: (event) => validateUsageEvent(event),
         timeliness: (event, ingestedAtMs) => checkEventTimeliness(event, ingestedAtMs, limits),
         enrich: (event: UsageEvent, meta) => {
-          const fact = enrichEvent(event, ref, meta);
+          // One read of the reference in force per event: its price_version names exactly what priced it.
+          const { prices: catalog, overrides } = pricing;
+          const fact = enrichEvent(event, { prices: catalog, customers, overrides }, meta);
           return {
             customerId: fact.customer_id,
             row: JSON.stringify(enrichedEventValues(fact)),

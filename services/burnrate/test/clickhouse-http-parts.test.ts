@@ -139,6 +139,11 @@ describe('request session setup', () => {
     params: new Map(),
     waitEndOfQuery: false,
     responseEncoding: undefined,
+    databaseNamed: false,
+    compressResponse: false,
+    decompressRequest: false,
+    verifyChecksum: true,
+    session: undefined,
     ...overrides,
   });
   const writer = { name: 'w', password: '', readonly: false };

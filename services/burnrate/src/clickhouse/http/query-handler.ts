@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Session } from 'chdb';
 import type { Logger } from 'pino';
 import { type Authenticator, credentialsOf } from './auth.js';
+import { decodeBlocks, encodeBlocks } from './compressed-block.js';
 import type { Engine } from './engine.js';
 import {
   ClickHouseException,
@@ -17,6 +18,7 @@ import type { Limiter } from './limiter.js';
 import { assertReadonlySafe } from './readonly-guard.js';
 import { parseQueryRequest, type QueryRequest, readBody } from './request.js';
 import { sendBuffered, sendStream } from './respond.js';
+import type { SessionLease, Sessions } from './sessions.js';
 
 export type HttpLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
 
@@ -24,6 +26,7 @@ export interface QueryHandlerDeps {
   engine: Engine;
   auth: Authenticator;
   limiter: Limiter;
+  sessions: Sessions;
   logger: HttpLogger;
   defaultDatabase: string;
   maxBodyBytes: number;
@@ -48,6 +51,7 @@ export function createQueryHandler(deps: QueryHandlerDeps) {
       if (!res.writableFinished) abort.abort();
     });
     let session: Session | undefined;
+    let lease: SessionLease | undefined;
     let release: (() => void) | undefined;
     let request: QueryRequest | undefined;
     try {
@@ -55,10 +59,26 @@ export function createQueryHandler(deps: QueryHandlerDeps) {
       log.queryId = request.queryId;
       const user = auth.authenticate(credentialsOf(req, url));
       log.user = user.name;
-      const body = method === 'POST' ? await readBody(req, deps.maxBodyBytes) : Buffer.alloc(0);
+      if (request.session) {
+        log.session = request.session.id;
+        if (method !== 'POST' && !user.readonly) {
+          throw new ClickHouseException(
+            CODES.READONLY,
+            'Within a session, send queries with POST: a GET runs with readonly=2, which the embedded engine could never lift again for the rest of the session',
+          );
+        }
+        // taken before the body is read, so a second request on a busy session fails at once
+        lease = deps.sessions.acquire({ user: user.name, ...request.session });
+      }
+      const received = method === 'POST' ? await readBody(req, deps.maxBodyBytes) : Buffer.alloc(0);
+      const body = request.decompressRequest
+        ? decodeBlocks(received, { maxBytes: deps.maxBodyBytes, verifyChecksum: request.verifyChecksum })
+        : received;
+      const frame = request.compressResponse ? encodeBlocks : undefined;
       release = await limiter.acquire(abort.signal);
-      session = engine.openSession();
-      await session.queryAsync(sessionSetup(request, user, method), { format: 'TabSeparated' });
+      session = lease ? lease.session : engine.openSession();
+      const setup = sessionSetup(request, user, method, lease ? lease.created : true);
+      if (setup !== '') await session.queryAsync(setup, { format: 'TabSeparated' });
 
       const insert =
         request.queryParam && body.length > 0 ? parseSimpleInsert(request.queryParam) : undefined;
@@ -84,7 +104,7 @@ export function createQueryHandler(deps: QueryHandlerDeps) {
           res,
           200,
           headers(request, plan.format, outcome.summary),
-          outcome.body,
+          frame ? frame(outcome.body) : outcome.body,
           request.responseEncoding,
         );
         log.status = 200;
@@ -95,6 +115,7 @@ export function createQueryHandler(deps: QueryHandlerDeps) {
           outcome,
           request.responseEncoding,
           describe,
+          frame,
         );
         Object.assign(log, { bytes, streamed: true, status: 200, clientClosed });
         if (error !== undefined) throw error;
@@ -115,10 +136,15 @@ export function createQueryHandler(deps: QueryHandlerDeps) {
           // the request body may not have been read; do not let it be taken for the next request
           ...(req.complete ? {} : { Connection: 'close' }),
         };
-        await sendBuffered(res, status, errorHeaders, Buffer.from(describe(exception)), undefined);
+        const text = Buffer.from(describe(exception));
+        // compress=1 errors come compressed, as a server sends every error raised once the request's
+        // output exists; authentication failures come before that, in plain text, on a server as here
+        const framed = request?.compressResponse && status !== 401 && status !== 403;
+        await sendBuffered(res, status, errorHeaders, framed ? encodeBlocks(text) : text, undefined);
       }
     } finally {
-      session?.close();
+      if (lease) lease.release();
+      else session?.close();
       release?.();
       log.durationMs = Math.round(performance.now() - startedAt);
       if (log.code !== undefined && !log.clientClosed) logger.warn(log, 'ClickHouse HTTP query failed');

@@ -10,6 +10,8 @@ export interface QueryRequest {
   /** The `query` URL parameter; a POST body is appended to it after a newline. */
   queryParam: string | undefined;
   database: string;
+  /** Whether the request named its database (parameter or header) rather than falling back to the default. */
+  databaseNamed: boolean;
   /** `default_format` parameter or X-ClickHouse-Format header: the format when the query names none. */
   defaultFormat: string | undefined;
   /** ClickHouse settings from URL parameters, to be SET on the request's session. */
@@ -20,6 +22,14 @@ export interface QueryRequest {
   waitEndOfQuery: boolean;
   /** Content-Encoding for the response, when the client enabled compression and accepts one we speak. */
   responseEncoding: 'gzip' | 'deflate' | 'br' | undefined;
+  /** `compress=1`: the response body goes out in ClickHouse's compressed blocks (LZ4). */
+  compressResponse: boolean;
+  /** `decompress=1`: the request body comes in ClickHouse's compressed blocks. */
+  decompressRequest: boolean;
+  /** False when `http_native_compression_disable_checksumming_on_decompress=1`. */
+  verifyChecksum: boolean;
+  /** `session_id`, `session_timeout` (seconds, as sent) and `session_check`; undefined without a session. */
+  session: { id: string; timeout: string | undefined; check: boolean } | undefined;
 }
 
 /**
@@ -28,6 +38,8 @@ export interface QueryRequest {
  */
 const HTTP_PARAMETERS = new Set([
   'query',
+  'compress',
+  'decompress',
   'database',
   'default_format',
   'user',
@@ -64,14 +76,6 @@ export function parseQueryRequest(request: IncomingMessage, url: URL, defaultDat
       'External data (multipart/form-data) is not supported by the embedded server',
     );
   }
-  for (const flag of ['compress', 'decompress']) {
-    if (isTrue(search.get(flag))) {
-      throw new ClickHouseException(
-        CODES.NOT_IMPLEMENTED,
-        `The '${flag}' parameter (ClickHouse's native block compression) is not supported by the embedded server; use enable_http_compression and Content-Encoding instead`,
-      );
-    }
-  }
   const settings = new Map<string, string>();
   const params = new Map<string, string>();
   for (const [key, value] of search) {
@@ -84,22 +88,35 @@ export function parseQueryRequest(request: IncomingMessage, url: URL, defaultDat
         );
       }
       params.set(name, value);
-    } else if (key === 'compress' || key === 'decompress' || HTTP_PARAMETERS.has(key)) {
-      // consumed above or by the HTTP layer
+    } else if (HTTP_PARAMETERS.has(key)) {
+      // consumed by the HTTP layer
     } else if (NAME.test(key)) {
       settings.set(key, value);
     } else {
       throw new ClickHouseException(CODES.UNKNOWN_SETTING, `Unknown setting '${key}'`);
     }
   }
+  const namedDatabase = search.get('database') || header(request, 'x-clickhouse-database');
+  const sessionId = search.get('session_id');
   return {
     queryId: search.get('query_id') || randomUUID(),
     queryParam: search.get('query') ?? undefined,
-    database: search.get('database') || header(request, 'x-clickhouse-database') || defaultDatabase,
+    database: namedDatabase || defaultDatabase,
+    databaseNamed: Boolean(namedDatabase),
+    session: sessionId
+      ? {
+          id: sessionId,
+          timeout: search.get('session_timeout') ?? undefined,
+          check: isTrue(search.get('session_check')),
+        }
+      : undefined,
     defaultFormat: search.get('default_format') || header(request, 'x-clickhouse-format') || undefined,
     settings,
     params,
     waitEndOfQuery: isTrue(search.get('wait_end_of_query')) || isTrue(search.get('http_wait_end_of_query')),
+    compressResponse: isTrue(search.get('compress')),
+    decompressRequest: isTrue(search.get('decompress')),
+    verifyChecksum: !isTrue(search.get('http_native_compression_disable_checksumming_on_decompress')),
     responseEncoding: isTrue(search.get('enable_http_compression'))
       ? pickEncoding(request.headers['accept-encoding'])
       : undefined,

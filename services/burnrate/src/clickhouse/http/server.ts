@@ -7,6 +7,7 @@ import { createAuthenticator, type HttpUser } from './auth.js';
 import { chdbDataPathOf, type Engine, openEngine } from './engine.js';
 import { createLimiter } from './limiter.js';
 import { createQueryHandler, type HttpLogger } from './query-handler.js';
+import { createSessions, type Sessions } from './sessions.js';
 
 export interface ClickHouseHttpServerOptions {
   /** A @clickhouse/client over chDB; the server opens its own sessions on the same data directory. */
@@ -29,6 +30,12 @@ export interface ClickHouseHttpServerOptions {
   displayName?: string;
   /** How long stop() lets running requests finish before cutting their connections. Default 10 s. */
   stopTimeoutMs?: number;
+  /** `session_id` sessions open at once (each holds an engine connection). Default 64. */
+  maxSessions?: number;
+  /** Seconds an idle session lives when the request names no session_timeout. Default 60, as ClickHouse. */
+  defaultSessionTimeoutSeconds?: number;
+  /** The largest session_timeout accepted. Default 3600, as ClickHouse. */
+  maxSessionTimeoutSeconds?: number;
 }
 
 export interface ClickHouseHttpServer {
@@ -46,15 +53,23 @@ export function createClickHouseHttpServer(options: ClickHouseHttpServerOptions)
   const auth = createAuthenticator(options.users);
   let server: Server | undefined;
   let engine: Engine | undefined;
+  let sessions: Sessions | undefined;
   let started: Promise<{ url: string; port: number }> | undefined;
   let stopped: Promise<void> | undefined;
   const inFlight = new Set<Promise<void>>();
 
   async function listen(): Promise<{ url: string; port: number }> {
     engine = await openEngine(chdbDataPathOf(options.client));
+    const opened = engine;
+    sessions = createSessions(() => opened.openSession(), {
+      maxSessions: options.maxSessions ?? 64,
+      defaultTimeoutSeconds: options.defaultSessionTimeoutSeconds ?? 60,
+      maxTimeoutSeconds: options.maxSessionTimeoutSeconds ?? 3600,
+    });
     const handleQuery = createQueryHandler({
       engine,
       auth,
+      sessions,
       limiter: createLimiter(options.maxConcurrentQueries ?? 2, options.maxQueuedQueries ?? 100),
       logger,
       defaultDatabase: options.defaultDatabase,
@@ -105,6 +120,7 @@ export function createClickHouseHttpServer(options: ClickHouseHttpServerOptions)
       clearTimeout(deadline);
       await closed;
     }
+    sessions?.closeAll();
     engine?.close();
   }
 

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Session } from 'chdb';
 import type { Logger } from 'pino';
 import { type Authenticator, credentialsOf } from './auth.js';
+import { parseBinaryInsert, runBinaryInsert } from './binary-insert.js';
 import { decodeBlocks, encodeBlocks } from './compressed-block.js';
 import type { Engine } from './engine.js';
 import {
@@ -31,6 +32,8 @@ export interface QueryHandlerDeps {
   defaultDatabase: string;
   maxBodyBytes: number;
   displayName: string;
+  /** A private directory (0700) for binary insert bodies on their way to the engine. */
+  spoolDir: string;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -57,6 +60,8 @@ export function createQueryHandler(deps: QueryHandlerDeps) {
     try {
       request = parseQueryRequest(req, url, deps.defaultDatabase);
       log.queryId = request.queryId;
+      if (request.compressResponse) log.compress = true;
+      if (request.decompressRequest) log.decompress = true;
       const user = auth.authenticate(credentialsOf(req, url));
       log.user = user.name;
       if (request.session) {
@@ -82,13 +87,20 @@ export function createQueryHandler(deps: QueryHandlerDeps) {
 
       const insert =
         request.queryParam && body.length > 0 ? parseSimpleInsert(request.queryParam) : undefined;
-      if (insert && !user.readonly) {
+      const binaryInsert =
+        !insert && request.queryParam && body.length > 0 ? parseBinaryInsert(request.queryParam) : undefined;
+      if ((insert || binaryInsert) && !user.readonly) {
         log.query = request.queryParam;
-        const summary = await runInsert(session, insert, body);
+        const summary = insert
+          ? await runInsert(session, insert, body)
+          : await runBinaryInsert(session, binaryInsert!, body, deps.spoolDir);
         const format = request.defaultFormat ?? 'TabSeparated';
         await sendBuffered(res, 200, headers(request, format, summary), Buffer.alloc(0), undefined);
         log.status = 200;
         return;
+      }
+      if (binaryInsert) {
+        throw new ClickHouseException(CODES.READONLY, `${user.name}: Cannot execute query in readonly mode`);
       }
 
       const sql = queryText(request, body);
@@ -175,7 +187,7 @@ function queryText(request: QueryRequest, body: Buffer): string {
   } catch (error) {
     throw new ClickHouseException(
       CODES.NOT_IMPLEMENTED,
-      'The request body is not UTF-8 text. The embedded server passes queries to chDB as text, so binary formats (RowBinary, Native, Parquet…) can only be inserted with INSERT INTO <table> FORMAT <JSONEachRow|CSV|TSV…>',
+      'The request body is not UTF-8 text. The embedded server passes queries to chDB as text; binary rows (RowBinary, Native, Parquet…) are taken only as `INSERT INTO <table> [(columns)] FORMAT <format>` in the query parameter with the rows in the body',
       { cause: error },
     );
   }

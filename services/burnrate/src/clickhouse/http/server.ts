@@ -1,6 +1,8 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { hostname } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { BurnrateError } from '@burnrate/core';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { createAuthenticator, type HttpUser } from './auth.js';
@@ -54,6 +56,7 @@ export function createClickHouseHttpServer(options: ClickHouseHttpServerOptions)
   let server: Server | undefined;
   let engine: Engine | undefined;
   let sessions: Sessions | undefined;
+  let spoolDir: string | undefined;
   let started: Promise<{ url: string; port: number }> | undefined;
   let stopped: Promise<void> | undefined;
   const inFlight = new Set<Promise<void>>();
@@ -66,10 +69,13 @@ export function createClickHouseHttpServer(options: ClickHouseHttpServerOptions)
       defaultTimeoutSeconds: options.defaultSessionTimeoutSeconds ?? 60,
       maxTimeoutSeconds: options.maxSessionTimeoutSeconds ?? 3600,
     });
+    // mkdtemp makes the directory 0700: only this process's user reads the insert bodies it holds
+    spoolDir = mkdtempSync(join(tmpdir(), 'burnrate-chhttp-spool-'));
     const handleQuery = createQueryHandler({
       engine,
       auth,
       sessions,
+      spoolDir,
       limiter: createLimiter(options.maxConcurrentQueries ?? 2, options.maxQueuedQueries ?? 100),
       logger,
       defaultDatabase: options.defaultDatabase,
@@ -101,6 +107,8 @@ export function createClickHouseHttpServer(options: ClickHouseHttpServerOptions)
       server = undefined;
       engine?.close();
       engine = undefined;
+      if (spoolDir) rmSync(spoolDir, { recursive: true, force: true });
+      spoolDir = undefined;
       throw error;
     });
     const { port } = http.address() as AddressInfo;
@@ -122,6 +130,7 @@ export function createClickHouseHttpServer(options: ClickHouseHttpServerOptions)
     }
     sessions?.closeAll();
     engine?.close();
+    if (spoolDir) rmSync(spoolDir, { recursive: true, force: true });
   }
 
   return {

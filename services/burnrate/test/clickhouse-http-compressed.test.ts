@@ -1,3 +1,4 @@
+import { compressFrameSync } from 'lz4-napi';
 import { describe, expect, it } from 'vitest';
 import { cityHash128, cityHash128Bytes } from '../src/clickhouse/http/cityhash.js';
 import {
@@ -7,6 +8,8 @@ import {
   encodeBlocks,
   METHOD,
 } from '../src/clickhouse/http/compressed-block.js';
+import { decodeLz4Frames } from '../src/clickhouse/http/lz4-frame.js';
+import { LZ4_CLI_FRAME, LZ4_ROWS } from './clickhouse-http-lz4-fixture.js';
 
 /**
  * CityHash128 (v1.0.2) of bytes (i * 31 + 7) & 255, i < length, as [length, low64, high64] in hex —
@@ -134,3 +137,22 @@ function rehash(block: Buffer): Buffer {
   cityHash128Bytes(block.subarray(16)).copy(block, 0);
   return block;
 }
+
+describe('Content-Encoding: lz4 (LZ4 frames)', () => {
+  it('decodes a frame from the reference lz4 tool and frames with block checksums', () => {
+    expect(decodeLz4Frames(LZ4_CLI_FRAME, 1 << 20).toString()).toBe(LZ4_ROWS);
+    const framed = compressFrameSync(Buffer.from(LZ4_ROWS), { blockChecksums: true, contentChecksum: true });
+    expect(decodeLz4Frames(Buffer.concat([framed, framed]), 1 << 20).toString()).toBe(LZ4_ROWS + LZ4_ROWS);
+  });
+
+  it('refuses corrupt, truncated or foreign bodies (271) and bodies that could inflate past the limit (229)', () => {
+    expect(() => decodeLz4Frames(LZ4_CLI_FRAME.subarray(0, LZ4_CLI_FRAME.length - 5), 1 << 20)).toThrow(
+      exception(271),
+    );
+    expect(() => decodeLz4Frames(Buffer.from('not an lz4 frame'), 1 << 20)).toThrow(exception(271));
+    const flipped = Buffer.from(LZ4_CLI_FRAME);
+    flipped[flipped.length - 10]! ^= 0x20;
+    expect(() => decodeLz4Frames(flipped, 1 << 20)).toThrow(exception(271));
+    expect(() => decodeLz4Frames(LZ4_CLI_FRAME, 1000)).toThrow(exception(229));
+  });
+});

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClickHouseClient } from '../src/clickhouse/client.js';
 import { decodeBlocks, encodeBlock, encodeBlocks, METHOD } from '../src/clickhouse/http/compressed-block.js';
 import { createClickHouseHttpServer } from '../src/clickhouse/http/index.js';
+import { LZ4_CLI_FRAME } from './clickhouse-http-lz4-fixture.js';
 import { silentLogger } from './fixtures.js';
 
 /** The wire features analysts' drivers need: block compression, sessions, binary inserts. */
@@ -360,6 +361,32 @@ describe('binary INSERT bodies', () => {
     const unknownTable = await call({ query: 'INSERT INTO nope FORMAT RowBinary', body: good });
     expect(unknownTable.status).toBe(404);
     expect(await count('facts')).toBe(before);
+  });
+});
+
+describe('Content-Encoding: lz4 (clickhouse-connect compresses inserts so by default)', () => {
+  it('inserts an LZ4-framed body and refuses a corrupt one with no effect', async () => {
+    const before = Number(await count('facts'));
+    const send = (body: Buffer) =>
+      fetch(`${url}/?query=${encodeURIComponent('INSERT INTO facts FORMAT JSONEachRow')}`, {
+        method: 'POST',
+        body,
+        headers: {
+          'Content-Encoding': 'lz4',
+          'X-ClickHouse-User': WRITER.name,
+          'X-ClickHouse-Key': WRITER.password,
+        },
+      });
+    const corrupt = Buffer.from(LZ4_CLI_FRAME);
+    corrupt[corrupt.length - 10]! ^= 0x20;
+    const refused = await send(corrupt);
+    expect(refused.headers.get('x-clickhouse-exception-code')).toBe('271');
+    expect(await refused.text()).toMatch(/lz4/);
+    expect(Number(await count('facts'))).toBe(before);
+    const ok = await send(LZ4_CLI_FRAME);
+    expect(ok.status).toBe(200);
+    await ok.text();
+    expect(Number(await count('facts'))).toBe(before + 50);
   });
 });
 

@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { ClickHouseException, CODES } from './errors.js';
+import { decodeLz4Frames } from './lz4-frame.js';
 
 /** What one HTTP request asks of the engine, read from its URL parameters and headers. */
 export interface QueryRequest {
@@ -153,7 +154,8 @@ function pickEncoding(acceptEncoding: string | undefined): QueryRequest['respons
  */
 export async function readBody(request: IncomingMessage, maxBodyBytes: number): Promise<Buffer> {
   const encoding = (header(request, 'content-encoding') ?? 'identity').toLowerCase().trim();
-  const decoder = decoderFor(encoding);
+  // lz4 frames are decoded whole, after reading, within the same limit (lz4-frame.ts)
+  const decoder = encoding === 'lz4' ? undefined : decoderFor(encoding);
   const tooLarge = () =>
     new ClickHouseException(
       CODES.QUERY_IS_TOO_LARGE,
@@ -184,7 +186,8 @@ export async function readBody(request: IncomingMessage, maxBodyBytes: number): 
     }
     throw error;
   }
-  return Buffer.concat(chunks, totalBytes);
+  const body = Buffer.concat(chunks, totalBytes);
+  return encoding === 'lz4' ? decodeLz4Frames(body, maxBodyBytes) : body;
 }
 
 function decoderFor(encoding: string) {
@@ -202,7 +205,7 @@ function decoderFor(encoding: string) {
     default:
       throw new ClickHouseException(
         CODES.UNSUPPORTED_MEDIA_TYPE,
-        `Content-Encoding '${encoding}' is not supported by the embedded server; use gzip, deflate or br`,
+        `Content-Encoding '${encoding}' is not supported by the embedded server; use gzip, deflate, br or lz4`,
       );
   }
 }

@@ -241,6 +241,13 @@ describe('sessions (session_id)', () => {
     expect((await inSession('s1', 'INSERT INTO scratch VALUES (1)')).status).toBe(200);
   });
 
+  it('does not keep a session whose first request could not set it up', async () => {
+    const failed = await inSession('half', 'SELECT 1', { max_threads: 'lots' }, ANALYST);
+    expect(failed.status).not.toBe(200);
+    const after = await inSession('half', 'SELECT 1', { session_check: '1' }, ANALYST);
+    expect(after.headers.get('x-clickhouse-exception-code')).toBe('372');
+  });
+
   it('bounds the number of open sessions', async () => {
     const small = createClickHouseHttpServer({
       client: owner,

@@ -82,8 +82,14 @@ export function createQueryHandler(deps: QueryHandlerDeps) {
       const frame = request.compressResponse ? encodeBlocks : undefined;
       release = await limiter.acquire(abort.signal);
       session = lease ? lease.session : engine.openSession();
-      const setup = sessionSetup(request, user, method, lease ? lease.created : true);
-      if (setup !== '') await session.queryAsync(setup, { format: 'TabSeparated' });
+      try {
+        const setup = sessionSetup(request, user, method, lease ? lease.created : true);
+        if (setup !== '') await session.queryAsync(setup, { format: 'TabSeparated' });
+      } catch (error) {
+        // a session whose first request could not set it up must not be found half set up later
+        if (lease?.created) lease.discard();
+        throw error;
+      }
 
       const insert =
         request.queryParam && body.length > 0 ? parseSimpleInsert(request.queryParam) : undefined;

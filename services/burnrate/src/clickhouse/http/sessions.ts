@@ -22,6 +22,8 @@ export interface SessionLease {
   readonly created: boolean;
   /** Ends the request's hold; the session expires `timeout` seconds later unless used again. */
   release(): void;
+  /** Closes the session now: for one whose first request could not set it up. */
+  discard(): void;
 }
 
 export interface SessionRequest {
@@ -106,6 +108,12 @@ export function createSessions(open: () => Session, options: SessionOptions): Se
           held.busy = false;
           held.timer = setTimeout(() => expire(key, held), timeoutSeconds * 1000);
           held.timer.unref();
+        },
+        discard() {
+          if (released) return;
+          released = true;
+          held.busy = false;
+          expire(key, held);
         },
       };
     },

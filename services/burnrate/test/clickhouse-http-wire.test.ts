@@ -248,6 +248,16 @@ describe('sessions (session_id)', () => {
     expect(after.headers.get('x-clickhouse-exception-code')).toBe('372');
   });
 
+  it('sets a session up on its first request that gets that far', async () => {
+    // the first request is refused before setup (an unreadable body); the session exists, not set up
+    const refused = await inSession('late', 'SELECT 1', { decompress: '1' });
+    expect(refused.headers.get('x-clickhouse-exception-code')).toBe('33');
+    const next = await inSession('late', 'SELECT currentDatabase(), toUInt64(1) AS n FORMAT JSONEachRow', {
+      session_check: '1',
+    });
+    expect(next.text).toBe(`{"currentDatabase()":"${DATABASE}","n":"1"}\n`);
+  });
+
   it('bounds the number of open sessions', async () => {
     const small = createClickHouseHttpServer({
       client: owner,

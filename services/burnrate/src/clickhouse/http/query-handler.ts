@@ -83,11 +83,12 @@ export function createQueryHandler(deps: QueryHandlerDeps) {
       release = await limiter.acquire(abort.signal);
       session = lease ? lease.session : engine.openSession();
       try {
-        const setup = sessionSetup(request, user, method, lease ? lease.created : true);
+        const setup = sessionSetup(request, user, method, lease ? lease.fresh : true);
         if (setup !== '') await session.queryAsync(setup, { format: 'TabSeparated' });
+        lease?.markReady();
       } catch (error) {
-        // a session whose first request could not set it up must not be found half set up later
-        if (lease?.created) lease.discard();
+        // a session whose setup failed part-way must not be found half set up later
+        if (lease?.fresh) lease.discard();
         throw error;
       }
 

@@ -18,8 +18,13 @@ export interface SessionOptions {
 
 export interface SessionLease {
   readonly session: Session;
-  /** True for the request that opened the session: it sets the session up (defaults, readonly). */
-  readonly created: boolean;
+  /**
+   * True until a request has set the session up (defaults, database, readonly): the request that
+   * opened it, or the next one if that one failed before getting so far (a body too large…).
+   */
+  readonly fresh: boolean;
+  /** The session is set up; later requests change only what they name. */
+  markReady(): void;
   /** Ends the request's hold; the session expires `timeout` seconds later unless used again. */
   release(): void;
   /** Closes the session now: for one whose first request could not set it up. */
@@ -44,6 +49,7 @@ export interface Sessions {
 interface Entry {
   session: Session;
   busy: boolean;
+  ready: boolean;
   timer: NodeJS.Timeout | undefined;
 }
 
@@ -74,7 +80,6 @@ export function createSessions(open: () => Session, options: SessionOptions): Se
       // sessions are per user, as on a server: another user's id names another session
       const key = `${request.user}\u0000${request.id}`;
       let entry = entries.get(key);
-      const created = entry === undefined;
       if (entry?.busy) {
         throw new ClickHouseException(
           CODES.SESSION_IS_LOCKED,
@@ -92,7 +97,7 @@ export function createSessions(open: () => Session, options: SessionOptions): Se
             { retriable: true },
           );
         }
-        entry = { session: open(), busy: false, timer: undefined };
+        entry = { session: open(), busy: false, ready: false, timer: undefined };
         entries.set(key, entry);
       }
       const held = entry;
@@ -101,7 +106,10 @@ export function createSessions(open: () => Session, options: SessionOptions): Se
       let released = false;
       return {
         session: held.session,
-        created,
+        fresh: !held.ready,
+        markReady() {
+          held.ready = true;
+        },
         release() {
           if (released) return;
           released = true;

@@ -97,13 +97,17 @@ describe('the ClickHouse JDBC driver 0.10.0 against the embedded interface', () 
     ]);
     expect(value('sum')).toEqual(['55340232221128654839']);
     expect(value('temporary_sum')).toEqual(['10']);
-    expect(value('analyst_count')).toEqual(['3']);
+    expect(value('compressed_request')).toEqual(['compressed']);
+    expect(value('analyst_count')).toEqual(['4']);
     expect(value('drop')[0]).toMatch(/^refused .*(164|READONLY|readonly)/);
     expect(value('done')).toEqual(['true']);
     // the driver asked for compressed responses (its default) and used a session for the temporary table
     const queries = logged.filter((line) => line.query !== undefined);
     expect(queries.length).toBeGreaterThan(5);
     expect(queries.every((line) => line.compress === true)).toBe(true);
+    expect(queries.filter((line) => line.decompress === true).map((line) => line.query)).toContain(
+      "INSERT INTO facts (id, customer, at, cost) VALUES (200, 'compressed', '2026-03-04 05:06:07.890', 1)",
+    );
     expect(
       queries.filter((line) => String(line.query).includes('scratch')).every((line) => line.session),
     ).toBe(true);
@@ -113,6 +117,6 @@ describe('the ClickHouse JDBC driver 0.10.0 against the embedded interface', () 
       query: `SELECT count() AS n FROM ${DATABASE}.facts`,
       format: 'JSONEachRow',
     });
-    expect(await rows.json()).toEqual([{ n: '3' }]);
+    expect(await rows.json()).toEqual([{ n: '4' }]);
   }, 300_000);
 });

@@ -78,6 +78,18 @@ public final class JdbcProbe {
       }
     }
 
+    // request bodies compressed by the driver in ClickHouse blocks (decompress=1), its own LZ4 and CityHash
+    Properties compressing = new Properties();
+    compressing.setProperty("decompress", "true"); // client-v2: COMPRESS_CLIENT_REQUEST
+    try (Connection writer = connect(base, args[3], args[4], null, compressing);
+        Statement statement = writer.createStatement()) {
+      statement.execute("INSERT INTO facts (id, customer, at, cost) VALUES (200, 'compressed', '2026-03-04 05:06:07.890', 1)");
+      try (ResultSet rs = statement.executeQuery("SELECT customer FROM facts WHERE id = 200")) {
+        rs.next();
+        out("compressed_request", rs.getString(1));
+      }
+    }
+
     try (Connection analyst = connect(base, args[5], args[6], null);
         Statement statement = analyst.createStatement()) {
       try (ResultSet rs = statement.executeQuery("SELECT count() FROM facts")) {
@@ -96,7 +108,12 @@ public final class JdbcProbe {
 
   private static Connection connect(String url, String user, String password, String sessionId)
       throws SQLException {
-    Properties properties = new Properties();
+    return connect(url, user, password, sessionId, new Properties());
+  }
+
+  private static Connection connect(
+      String url, String user, String password, String sessionId, Properties properties)
+      throws SQLException {
     properties.setProperty("user", user);
     properties.setProperty("password", password);
     if (sessionId != null) properties.setProperty("clickhouse_setting_session_id", sessionId);

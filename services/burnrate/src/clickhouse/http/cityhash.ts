@@ -2,8 +2,8 @@
  * CityHash128 as in CityHash v1.0.2 — the version ClickHouse vendors (contrib/cityhash102) and uses
  * for the 16-byte checksum of its compressed blocks. Later CityHash releases changed the function,
  * so no newer library will do. Transcribed from the reference C++; 64-bit words are [high, low]
- * pairs of unsigned 32-bit numbers (BigInt was three times slower: 40 against 13 ms per MiB). Verified against the vectors of
- * the official Java driver's ClickHouseCityHash in the tests.
+ * pairs of unsigned 32-bit numbers (BigInt was three times slower: 40 against 13 ms per MiB).
+ * Verified against the vectors of the official Java driver's ClickHouseCityHash in the tests.
  */
 
 /** A 64-bit word: [high 32 bits, low 32 bits], both unsigned. */

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { createAuthenticator, credentialsOf } from '../src/clickhouse/http/auth.js';
+import { parseBinaryInsert } from '../src/clickhouse/http/binary-insert.js';
 import {
   codeNamesFrom,
   httpStatusOf,
@@ -139,6 +140,11 @@ describe('request session setup', () => {
     params: new Map(),
     waitEndOfQuery: false,
     responseEncoding: undefined,
+    databaseNamed: false,
+    compressResponse: false,
+    decompressRequest: false,
+    verifyChecksum: true,
+    session: undefined,
     ...overrides,
   });
   const writer = { name: 'w', password: '', readonly: false };
@@ -249,5 +255,21 @@ describe('auth', () => {
     expect(() => auth.authenticate({ name: 'a', password: 'wrong' })).toThrow(
       expect.objectContaining({ exceptionCode: 516 }),
     );
+  });
+});
+
+describe('parseBinaryInsert', () => {
+  it('takes binary formats into plain or backquoted tables and columns, and nothing else', () => {
+    expect(parseBinaryInsert('INSERT INTO `db`.`t` (`a`, b) FORMAT rowbinary')).toEqual({
+      target: '`db`.`t` (`a`, b)',
+      format: 'RowBinary',
+    });
+    expect(parseBinaryInsert('insert into t format Native')).toEqual({ target: 't', format: 'Native' });
+    expect(parseBinaryInsert('INSERT INTO t FORMAT JSONEachRow')).toBeUndefined();
+    expect(parseBinaryInsert("INSERT INTO FUNCTION file('x') FORMAT RowBinary")).toBeUndefined();
+    expect(parseBinaryInsert('INSERT INTO t SETTINGS x = 1 FORMAT RowBinary')).toBeUndefined();
+    expect(parseBinaryInsert("INSERT INTO `t` FROM INFILE '/etc/passwd' FORMAT RowBinary")).toBeUndefined();
+    expect(parseBinaryInsert('INSERT INTO `a`b` FORMAT RowBinary')).toBeUndefined();
+    expect(parseBinaryInsert('INSERT INTO t; DROP TABLE t FORMAT RowBinary')).toBeUndefined();
   });
 });

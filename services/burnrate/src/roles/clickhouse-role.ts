@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+import { ConfigError } from '@burnrate/core';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from 'pino';
 import type { createClickHouseHttpServer } from '../clickhouse/http/index.js';
@@ -17,6 +19,7 @@ export function createClickHouseRole(
   return {
     name: 'clickhouse-http',
     async start() {
+      assertSafeExposure(config);
       // Imported here: the HTTP server loads the chDB engine, which other roles never need.
       const http = await import('../clickhouse/http/index.js');
       server = http.createClickHouseHttpServer({
@@ -44,4 +47,47 @@ export function createClickHouseRole(
       await server?.stop();
     },
   };
+}
+
+/** The analyst password every install starts with (the CLICKHOUSE_ANALYST_PASSWORD default). */
+const DEFAULT_ANALYST_PASSWORD = 'analyst';
+
+type ExposureConfig = Pick<
+  Config,
+  'CLICKHOUSE_HTTP_HOST' | 'CLICKHOUSE_PASSWORD' | 'CLICKHOUSE_ANALYST_PASSWORD'
+>;
+
+/**
+ * Listening beyond loopback with the read-write user's empty password (or the analyst's default
+ * one) would hand the engine — and, through file() and INTO OUTFILE, the host's files — to anyone
+ * on the network. Refuse to start instead, naming the variables to set.
+ */
+export function assertSafeExposure(config: ExposureConfig): void {
+  if (isLoopback(config.CLICKHOUSE_HTTP_HOST)) return;
+  const missing: string[] = [];
+  if (config.CLICKHOUSE_PASSWORD === '') missing.push('CLICKHOUSE_PASSWORD (the read-write user has none)');
+  if (
+    config.CLICKHOUSE_ANALYST_PASSWORD === '' ||
+    config.CLICKHOUSE_ANALYST_PASSWORD === DEFAULT_ANALYST_PASSWORD
+  ) {
+    missing.push('CLICKHOUSE_ANALYST_PASSWORD (the analyst still has the default one)');
+  }
+  if (missing.length === 0) return;
+  throw new ConfigError(
+    'CLICKHOUSE_HTTP_HOST',
+    `The ClickHouse HTTP interface refuses to listen on ${config.CLICKHOUSE_HTTP_HOST}, beyond loopback, without passwords: set ${missing.join(' and ')}, or keep CLICKHOUSE_HTTP_HOST=127.0.0.1.`,
+  );
+}
+
+/** 127.0.0.0/8, ::1 (also IPv4-mapped) and `localhost`; everything else — 0.0.0.0 and :: included — reaches further. */
+export function isLoopback(host: string): boolean {
+  const name = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '');
+  if (name === 'localhost') return true;
+  const v4 = name.startsWith('::ffff:') ? name.slice('::ffff:'.length) : name;
+  if (isIP(v4) === 4) return v4.startsWith('127.');
+  if (isIP(name) === 6) return /^(0{0,4}:){2,7}0{0,3}1$/.test(name) || name === '::1';
+  return false;
 }

@@ -15,12 +15,17 @@ const DEFAULT_SETTINGS: ReadonlyArray<[string, string]> = [
 ];
 
 /**
- * The statements that give a fresh session this request's context: its database, settings,
- * query parameters and readonly level. readonly goes last so the caller's own settings still
- * apply, as URL settings do on a ClickHouse server; a GET is readonly=2 there, a read-only user 1.
+ * The statements that give a session this request's context: its database, settings, query
+ * parameters and readonly level. readonly goes last so the caller's own settings still apply, as
+ * URL settings do on a ClickHouse server; a GET is readonly=2 there, a read-only user 1.
+ *
+ * A fresh session (every session-less request, and the first request of a `session_id`) also gets
+ * the server's defaults and its database. A session's later requests change only what they name,
+ * so its own SET and USE carry over; setting a value it already has is allowed even at readonly=1,
+ * and changing one there is refused by the engine, as on a server.
  */
-export function sessionSetup(request: QueryRequest, user: HttpUser, method: string): string {
-  const settings = new Map(DEFAULT_SETTINGS);
+export function sessionSetup(request: QueryRequest, user: HttpUser, method: string, fresh = true): string {
+  const settings = new Map(fresh ? DEFAULT_SETTINGS : []);
   for (const [name, value] of request.settings) {
     if (name === 'readonly') continue;
     if (user.readonly && name.startsWith('allow_')) {
@@ -37,8 +42,9 @@ export function sessionSetup(request: QueryRequest, user: HttpUser, method: stri
   const assignments = [...settings].map(([name, value]) => `${name} = ${stringLiteral(value)}`);
   for (const [name, value] of request.params) assignments.push(`param_${name} = ${stringLiteral(value)}`);
   if (readonly !== 0) assignments.push(`readonly = ${readonly}`);
-  const statements = [`SET ${assignments.join(', ')}`];
-  if (request.database !== 'default') statements.unshift(`USE ${identifier(request.database)}`);
+  const statements = assignments.length > 0 ? [`SET ${assignments.join(', ')}`] : [];
+  const useDatabase = fresh ? request.database !== 'default' : request.databaseNamed;
+  if (useDatabase) statements.unshift(`USE ${identifier(request.database)}`);
   return statements.join('; ');
 }
 

@@ -2,6 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Session } from 'chdb';
 import type { Logger } from 'pino';
 import { type Authenticator, credentialsOf } from './auth.js';
+import { parseBinaryInsert, runBinaryInsert } from './binary-insert.js';
+import { decodeBlocks, encodeBlocks } from './compressed-block.js';
 import type { Engine } from './engine.js';
 import {
   ClickHouseException,
@@ -17,6 +19,7 @@ import type { Limiter } from './limiter.js';
 import { assertReadonlySafe } from './readonly-guard.js';
 import { parseQueryRequest, type QueryRequest, readBody } from './request.js';
 import { sendBuffered, sendStream } from './respond.js';
+import type { SessionLease, Sessions } from './sessions.js';
 
 export type HttpLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
 
@@ -24,10 +27,13 @@ export interface QueryHandlerDeps {
   engine: Engine;
   auth: Authenticator;
   limiter: Limiter;
+  sessions: Sessions;
   logger: HttpLogger;
   defaultDatabase: string;
   maxBodyBytes: number;
   displayName: string;
+  /** A private directory (0700) for binary insert bodies on their way to the engine. */
+  spoolDir: string;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -48,27 +54,60 @@ export function createQueryHandler(deps: QueryHandlerDeps) {
       if (!res.writableFinished) abort.abort();
     });
     let session: Session | undefined;
+    let lease: SessionLease | undefined;
     let release: (() => void) | undefined;
     let request: QueryRequest | undefined;
     try {
       request = parseQueryRequest(req, url, deps.defaultDatabase);
       log.queryId = request.queryId;
+      if (request.compressResponse) log.compress = true;
+      if (request.decompressRequest) log.decompress = true;
       const user = auth.authenticate(credentialsOf(req, url));
       log.user = user.name;
-      const body = method === 'POST' ? await readBody(req, deps.maxBodyBytes) : Buffer.alloc(0);
+      if (request.session) {
+        log.session = request.session.id;
+        if (method !== 'POST' && !user.readonly) {
+          throw new ClickHouseException(
+            CODES.READONLY,
+            'Within a session, send queries with POST: a GET runs with readonly=2, which the embedded engine could never lift again for the rest of the session',
+          );
+        }
+        // taken before the body is read, so a second request on a busy session fails at once
+        lease = deps.sessions.acquire({ user: user.name, ...request.session });
+      }
+      const received = method === 'POST' ? await readBody(req, deps.maxBodyBytes) : Buffer.alloc(0);
+      const body = request.decompressRequest
+        ? decodeBlocks(received, { maxBytes: deps.maxBodyBytes, verifyChecksum: request.verifyChecksum })
+        : received;
+      const frame = request.compressResponse ? encodeBlocks : undefined;
       release = await limiter.acquire(abort.signal);
-      session = engine.openSession();
-      await session.queryAsync(sessionSetup(request, user, method), { format: 'TabSeparated' });
+      session = lease ? lease.session : engine.openSession();
+      try {
+        const setup = sessionSetup(request, user, method, lease ? lease.fresh : true);
+        if (setup !== '') await session.queryAsync(setup, { format: 'TabSeparated' });
+        lease?.markReady();
+      } catch (error) {
+        // a session whose setup failed part-way must not be found half set up later
+        if (lease?.fresh) lease.discard();
+        throw error;
+      }
 
       const insert =
         request.queryParam && body.length > 0 ? parseSimpleInsert(request.queryParam) : undefined;
-      if (insert && !user.readonly) {
+      const binaryInsert =
+        !insert && request.queryParam && body.length > 0 ? parseBinaryInsert(request.queryParam) : undefined;
+      if ((insert || binaryInsert) && !user.readonly) {
         log.query = request.queryParam;
-        const summary = await runInsert(session, insert, body);
+        const summary = insert
+          ? await runInsert(session, insert, body)
+          : await runBinaryInsert(session, binaryInsert!, body, deps.spoolDir);
         const format = request.defaultFormat ?? 'TabSeparated';
         await sendBuffered(res, 200, headers(request, format, summary), Buffer.alloc(0), undefined);
         log.status = 200;
         return;
+      }
+      if (binaryInsert) {
+        throw new ClickHouseException(CODES.READONLY, `${user.name}: Cannot execute query in readonly mode`);
       }
 
       const sql = queryText(request, body);
@@ -84,7 +123,7 @@ export function createQueryHandler(deps: QueryHandlerDeps) {
           res,
           200,
           headers(request, plan.format, outcome.summary),
-          outcome.body,
+          frame ? frame(outcome.body) : outcome.body,
           request.responseEncoding,
         );
         log.status = 200;
@@ -95,6 +134,7 @@ export function createQueryHandler(deps: QueryHandlerDeps) {
           outcome,
           request.responseEncoding,
           describe,
+          frame,
         );
         Object.assign(log, { bytes, streamed: true, status: 200, clientClosed });
         if (error !== undefined) throw error;
@@ -115,10 +155,15 @@ export function createQueryHandler(deps: QueryHandlerDeps) {
           // the request body may not have been read; do not let it be taken for the next request
           ...(req.complete ? {} : { Connection: 'close' }),
         };
-        await sendBuffered(res, status, errorHeaders, Buffer.from(describe(exception)), undefined);
+        const text = Buffer.from(describe(exception));
+        // compress=1 errors come compressed, as a server sends every error raised once the request's
+        // output exists; authentication failures come before that, in plain text, on a server as here
+        const framed = request?.compressResponse && status !== 401 && status !== 403;
+        await sendBuffered(res, status, errorHeaders, framed ? encodeBlocks(text) : text, undefined);
       }
     } finally {
-      session?.close();
+      if (lease) lease.release();
+      else session?.close();
       release?.();
       log.durationMs = Math.round(performance.now() - startedAt);
       if (log.code !== undefined && !log.clientClosed) logger.warn(log, 'ClickHouse HTTP query failed');
@@ -149,7 +194,7 @@ function queryText(request: QueryRequest, body: Buffer): string {
   } catch (error) {
     throw new ClickHouseException(
       CODES.NOT_IMPLEMENTED,
-      'The request body is not UTF-8 text. The embedded server passes queries to chDB as text, so binary formats (RowBinary, Native, Parquet…) can only be inserted with INSERT INTO <table> FORMAT <JSONEachRow|CSV|TSV…>',
+      'The request body is not UTF-8 text. The embedded server passes queries to chDB as text; binary rows (RowBinary, Native, Parquet…) are taken only as `INSERT INTO <table> [(columns)] FORMAT <format>` in the query parameter with the rows in the body',
       { cause: error },
     );
   }

@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { ClickHouseException, CODES } from './errors.js';
+import { decodeLz4Frames } from './lz4-frame.js';
 
 /** What one HTTP request asks of the engine, read from its URL parameters and headers. */
 export interface QueryRequest {
@@ -10,6 +11,8 @@ export interface QueryRequest {
   /** The `query` URL parameter; a POST body is appended to it after a newline. */
   queryParam: string | undefined;
   database: string;
+  /** Whether the request named its database (parameter or header) rather than falling back to the default. */
+  databaseNamed: boolean;
   /** `default_format` parameter or X-ClickHouse-Format header: the format when the query names none. */
   defaultFormat: string | undefined;
   /** ClickHouse settings from URL parameters, to be SET on the request's session. */
@@ -20,6 +23,14 @@ export interface QueryRequest {
   waitEndOfQuery: boolean;
   /** Content-Encoding for the response, when the client enabled compression and accepts one we speak. */
   responseEncoding: 'gzip' | 'deflate' | 'br' | undefined;
+  /** `compress=1`: the response body goes out in ClickHouse's compressed blocks (LZ4). */
+  compressResponse: boolean;
+  /** `decompress=1`: the request body comes in ClickHouse's compressed blocks. */
+  decompressRequest: boolean;
+  /** False when `http_native_compression_disable_checksumming_on_decompress=1`. */
+  verifyChecksum: boolean;
+  /** `session_id`, `session_timeout` (seconds, as sent) and `session_check`; undefined without a session. */
+  session: { id: string; timeout: string | undefined; check: boolean } | undefined;
 }
 
 /**
@@ -28,6 +39,8 @@ export interface QueryRequest {
  */
 const HTTP_PARAMETERS = new Set([
   'query',
+  'compress',
+  'decompress',
   'database',
   'default_format',
   'user',
@@ -64,14 +77,6 @@ export function parseQueryRequest(request: IncomingMessage, url: URL, defaultDat
       'External data (multipart/form-data) is not supported by the embedded server',
     );
   }
-  for (const flag of ['compress', 'decompress']) {
-    if (isTrue(search.get(flag))) {
-      throw new ClickHouseException(
-        CODES.NOT_IMPLEMENTED,
-        `The '${flag}' parameter (ClickHouse's native block compression) is not supported by the embedded server; use enable_http_compression and Content-Encoding instead`,
-      );
-    }
-  }
   const settings = new Map<string, string>();
   const params = new Map<string, string>();
   for (const [key, value] of search) {
@@ -84,22 +89,35 @@ export function parseQueryRequest(request: IncomingMessage, url: URL, defaultDat
         );
       }
       params.set(name, value);
-    } else if (key === 'compress' || key === 'decompress' || HTTP_PARAMETERS.has(key)) {
-      // consumed above or by the HTTP layer
+    } else if (HTTP_PARAMETERS.has(key)) {
+      // consumed by the HTTP layer
     } else if (NAME.test(key)) {
       settings.set(key, value);
     } else {
       throw new ClickHouseException(CODES.UNKNOWN_SETTING, `Unknown setting '${key}'`);
     }
   }
+  const namedDatabase = search.get('database') || header(request, 'x-clickhouse-database');
+  const sessionId = search.get('session_id');
   return {
     queryId: search.get('query_id') || randomUUID(),
     queryParam: search.get('query') ?? undefined,
-    database: search.get('database') || header(request, 'x-clickhouse-database') || defaultDatabase,
+    database: namedDatabase || defaultDatabase,
+    databaseNamed: Boolean(namedDatabase),
+    session: sessionId
+      ? {
+          id: sessionId,
+          timeout: search.get('session_timeout') ?? undefined,
+          check: isTrue(search.get('session_check')),
+        }
+      : undefined,
     defaultFormat: search.get('default_format') || header(request, 'x-clickhouse-format') || undefined,
     settings,
     params,
     waitEndOfQuery: isTrue(search.get('wait_end_of_query')) || isTrue(search.get('http_wait_end_of_query')),
+    compressResponse: isTrue(search.get('compress')),
+    decompressRequest: isTrue(search.get('decompress')),
+    verifyChecksum: !isTrue(search.get('http_native_compression_disable_checksumming_on_decompress')),
     responseEncoding: isTrue(search.get('enable_http_compression'))
       ? pickEncoding(request.headers['accept-encoding'])
       : undefined,
@@ -136,7 +154,8 @@ function pickEncoding(acceptEncoding: string | undefined): QueryRequest['respons
  */
 export async function readBody(request: IncomingMessage, maxBodyBytes: number): Promise<Buffer> {
   const encoding = (header(request, 'content-encoding') ?? 'identity').toLowerCase().trim();
-  const decoder = decoderFor(encoding);
+  // lz4 frames are decoded whole, after reading, within the same limit (lz4-frame.ts)
+  const decoder = encoding === 'lz4' ? undefined : decoderFor(encoding);
   const tooLarge = () =>
     new ClickHouseException(
       CODES.QUERY_IS_TOO_LARGE,
@@ -167,7 +186,8 @@ export async function readBody(request: IncomingMessage, maxBodyBytes: number): 
     }
     throw error;
   }
-  return Buffer.concat(chunks, totalBytes);
+  const body = Buffer.concat(chunks, totalBytes);
+  return encoding === 'lz4' ? decodeLz4Frames(body, maxBodyBytes) : body;
 }
 
 function decoderFor(encoding: string) {
@@ -185,7 +205,7 @@ function decoderFor(encoding: string) {
     default:
       throw new ClickHouseException(
         CODES.UNSUPPORTED_MEDIA_TYPE,
-        `Content-Encoding '${encoding}' is not supported by the embedded server; use gzip, deflate or br`,
+        `Content-Encoding '${encoding}' is not supported by the embedded server; use gzip, deflate, br or lz4`,
       );
   }
 }

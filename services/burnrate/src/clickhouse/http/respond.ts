@@ -48,6 +48,9 @@ export interface StreamSource {
   cancel(): void;
 }
 
+/** What is done to every piece of output before HTTP compression: ClickHouse's block framing for compress=1. */
+export type Framing = (bytes: Buffer) => Buffer;
+
 export interface StreamResult {
   bytes: number;
   /** The error that cut the stream short after the headers were sent, if any. */
@@ -68,6 +71,7 @@ export async function sendStream(
   source: StreamSource,
   encoding: Encoding | undefined,
   exceptionText: (error: unknown) => string,
+  frame: Framing = (bytes) => bytes,
 ): Promise<StreamResult> {
   const tag = randomBytes(8).toString('hex');
   res.writeHead(200, {
@@ -84,7 +88,7 @@ export async function sendStream(
       const next = source.rest.next();
       next.catch(() => undefined); // awaited below unless the write fails first
       bytes += chunk.length;
-      await sink.write(chunk);
+      await sink.write(frame(chunk));
       const result = await next;
       chunk = result.done ? undefined : toBuffer(result.value.raw());
     }
@@ -96,7 +100,11 @@ export async function sendStream(
     if (!clientClosed) {
       const message = exceptionText(error).trimEnd();
       const length = Buffer.byteLength(message) + 1;
-      await sink.fail(`\r\n__exception__\r\n${tag}\r\n${message}\n${length} ${tag}\r\n__exception__\r\n`);
+      await sink.fail(
+        frame(
+          Buffer.from(`\r\n__exception__\r\n${tag}\r\n${message}\n${length} ${tag}\r\n__exception__\r\n`),
+        ),
+      );
     }
     return { bytes, error, clientClosed };
   }
@@ -105,7 +113,7 @@ export async function sendStream(
 interface Sink {
   write(chunk: Buffer): Promise<void>;
   end(): Promise<void>;
-  fail(text: string): Promise<void>;
+  fail(bytes: Buffer): Promise<void>;
 }
 
 function openSink(res: ServerResponse, encoding: Encoding | undefined): Sink {
@@ -113,8 +121,8 @@ function openSink(res: ServerResponse, encoding: Encoding | undefined): Sink {
     return {
       write: (chunk) => writeWithBackpressure(res, res, chunk),
       end: () => endResponse(res),
-      fail: async (text) => {
-        await writeWithBackpressure(res, res, Buffer.from(text));
+      fail: async (bytes) => {
+        await writeWithBackpressure(res, res, bytes);
         breakConnection(res);
       },
     };
@@ -134,8 +142,8 @@ function openSink(res: ServerResponse, encoding: Encoding | undefined): Sink {
       compressor.end();
       await piped;
     },
-    fail: async (text) => {
-      compressor.write(text);
+    fail: async (bytes) => {
+      compressor.write(bytes);
       await new Promise<void>((resolve) => compressor.flush(() => resolve()));
       // the flushed bytes reach res on the pipe's next turn
       await new Promise((resolve) => setImmediate(resolve));

@@ -1,12 +1,15 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { hostname } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { BurnrateError } from '@burnrate/core';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { createAuthenticator, type HttpUser } from './auth.js';
 import { chdbDataPathOf, type Engine, openEngine } from './engine.js';
 import { createLimiter } from './limiter.js';
 import { createQueryHandler, type HttpLogger } from './query-handler.js';
+import { createSessions, type Sessions } from './sessions.js';
 
 export interface ClickHouseHttpServerOptions {
   /** A @clickhouse/client over chDB; the server opens its own sessions on the same data directory. */
@@ -29,6 +32,12 @@ export interface ClickHouseHttpServerOptions {
   displayName?: string;
   /** How long stop() lets running requests finish before cutting their connections. Default 10 s. */
   stopTimeoutMs?: number;
+  /** `session_id` sessions open at once (each holds an engine connection). Default 64. */
+  maxSessions?: number;
+  /** Seconds an idle session lives when the request names no session_timeout. Default 60, as ClickHouse. */
+  defaultSessionTimeoutSeconds?: number;
+  /** The largest session_timeout accepted. Default 3600, as ClickHouse. */
+  maxSessionTimeoutSeconds?: number;
 }
 
 export interface ClickHouseHttpServer {
@@ -46,15 +55,27 @@ export function createClickHouseHttpServer(options: ClickHouseHttpServerOptions)
   const auth = createAuthenticator(options.users);
   let server: Server | undefined;
   let engine: Engine | undefined;
+  let sessions: Sessions | undefined;
+  let spoolDir: string | undefined;
   let started: Promise<{ url: string; port: number }> | undefined;
   let stopped: Promise<void> | undefined;
   const inFlight = new Set<Promise<void>>();
 
   async function listen(): Promise<{ url: string; port: number }> {
     engine = await openEngine(chdbDataPathOf(options.client));
+    const opened = engine;
+    sessions = createSessions(() => opened.openSession(), {
+      maxSessions: options.maxSessions ?? 64,
+      defaultTimeoutSeconds: options.defaultSessionTimeoutSeconds ?? 60,
+      maxTimeoutSeconds: options.maxSessionTimeoutSeconds ?? 3600,
+    });
+    // mkdtemp makes the directory 0700: only this process's user reads the insert bodies it holds
+    spoolDir = mkdtempSync(join(tmpdir(), 'burnrate-chhttp-spool-'));
     const handleQuery = createQueryHandler({
       engine,
       auth,
+      sessions,
+      spoolDir,
       limiter: createLimiter(options.maxConcurrentQueries ?? 2, options.maxQueuedQueries ?? 100),
       logger,
       defaultDatabase: options.defaultDatabase,
@@ -86,6 +107,8 @@ export function createClickHouseHttpServer(options: ClickHouseHttpServerOptions)
       server = undefined;
       engine?.close();
       engine = undefined;
+      if (spoolDir) rmSync(spoolDir, { recursive: true, force: true });
+      spoolDir = undefined;
       throw error;
     });
     const { port } = http.address() as AddressInfo;
@@ -105,7 +128,9 @@ export function createClickHouseHttpServer(options: ClickHouseHttpServerOptions)
       clearTimeout(deadline);
       await closed;
     }
+    sessions?.closeAll();
     engine?.close();
+    if (spoolDir) rmSync(spoolDir, { recursive: true, force: true });
   }
 
   return {

@@ -3,7 +3,8 @@
  * /api panels for the current scope (range and filters in the page's own query string), draws them
  * with ECharts, and writes every text with textContent, never as HTML. A click on a customer,
  * workflow or model narrows the whole page to it. Each chart's element carries `data-points` (data
- * points drawn) and `data-series` (series names, JSON); <body data-ready="1" data-scope="…"> marks a
+ * points drawn), `data-series` (series names, JSON) and `data-drawn` ("1" once ECharts has finished
+ * drawing, animations included); <body data-ready="1" data-scope="…"> marks a
  * finished render — the end-to-end test waits on those.
  */
 export const PAGE_SCRIPT = String.raw`'use strict';
@@ -45,7 +46,7 @@ export const PAGE_SCRIPT = String.raw`'use strict';
   function usd(nanos) {
     var n = Number(BigInt(nanos)) / 1e9;
     var digits = Math.abs(n) >= 100 ? 0 : Math.abs(n) >= 1 ? 2 : 4;
-    return '$' + n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+    return (n < 0 ? '-$' : '$') + Math.abs(n).toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
   }
   function dollars(nanos) { return Number(BigInt(nanos)) / 1e9; }
   function time(ms) { return new Date(ms).toISOString().slice(0, 16).replace('T', ' '); }
@@ -85,7 +86,9 @@ export const PAGE_SCRIPT = String.raw`'use strict';
       c = charts[id] = echarts.init(node);
       window.addEventListener('resize', function () { c.resize(); });
       if (onClick) c.on('click', function (p) { onClick(p); });
+      c.on('finished', function () { node.dataset.drawn = '1'; });
     }
+    node.dataset.drawn = '0';
     c.setOption(option, true);
     var points = 0;
     var names = [];
@@ -108,7 +111,7 @@ export const PAGE_SCRIPT = String.raw`'use strict';
       tooltip: { trigger: 'axis', formatter: moneyTooltip },
       legend: { type: 'scroll', top: 0 },
       grid: { left: 60, right: 20, top: 40, bottom: 30 },
-      xAxis: { type: 'time' },
+      xAxis: { type: 'time', min: data.buckets_ms[0], max: data.buckets_ms[data.buckets_ms.length - 1] + data.step_seconds * 1000 },
       yAxis: { type: 'value', name: 'USD' },
       series: data.series.map(function (s) {
         return {

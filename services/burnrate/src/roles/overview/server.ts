@@ -36,7 +36,17 @@ export interface OverviewDeps {
 }
 
 /** The charting library, served from node_modules: the page loads nothing from the network. */
-const ECHARTS_PATH = createRequire(import.meta.url).resolve('echarts/dist/echarts.min.js');
+function readEcharts(): Buffer {
+  try {
+    return readFileSync(createRequire(import.meta.url).resolve('echarts/dist/echarts.min.js'));
+  } catch (error) {
+    throw new BurnrateError(
+      'overview_assets_missing',
+      'The overview cannot find echarts/dist/echarts.min.js in node_modules: reinstall the dependencies (npm ci).',
+      { cause: error },
+    );
+  }
+}
 
 const SECURITY_HEADERS = {
   'X-Content-Type-Options': 'nosniff',
@@ -86,8 +96,7 @@ export function createOverview(config: OverviewConfig, deps: OverviewDeps): Comp
       return sendText(res, 'text/html', PAGE_HTML, { 'Content-Security-Policy': CSP });
     if (url.pathname === '/overview.js') return sendText(res, 'text/javascript', PAGE_SCRIPT);
     if (url.pathname === '/assets/echarts.min.js') {
-      echarts ??= readFileSync(ECHARTS_PATH);
-      return sendText(res, 'text/javascript', echarts, { 'Cache-Control': 'public, max-age=86400' });
+      return sendText(res, 'text/javascript', echarts!, { 'Cache-Control': 'public, max-age=86400' });
     }
     const panel = /^\/api\/([a-z]+)$/.exec(url.pathname)?.[1];
     const answer = panel !== undefined && Object.hasOwn(panels, panel) ? panels[panel] : undefined;
@@ -99,6 +108,7 @@ export function createOverview(config: OverviewConfig, deps: OverviewDeps): Comp
     name: 'overview',
     url: () => address,
     async start() {
+      echarts = readEcharts();
       const http = createServer((req, res) => {
         handle(req, res).catch((error: unknown) => {
           if (!(error instanceof HttpError))

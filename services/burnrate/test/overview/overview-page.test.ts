@@ -81,9 +81,16 @@ async function rendered(scope: string) {
       const { document, echarts } = globalThis as PageGlobals;
       const node = document.getElementById(`chart-${el}`)!;
       const chart = echarts.getInstanceByDom(node);
-      const series = chart.getOption().series as Array<{ data: unknown[] }>;
+      // Non-zero values in the chart instance's own option (stacked series carry zeros as well).
+      const values = (chart.getOption().series as Array<{ data: unknown[] }>).flatMap((s) =>
+        s.data.map((d) => {
+          const v =
+            d !== null && typeof d === 'object' && !Array.isArray(d) ? (d as { value: unknown }).value : d;
+          return Array.isArray(v) ? v.at(-1) : v;
+        }),
+      );
       return {
-        instance: series.reduce((n, s) => n + s.data.length, 0),
+        instance: values.filter((v) => typeof v === 'number' && v !== 0).length,
         attribute: Number(node.dataset.points),
       };
     }, id);

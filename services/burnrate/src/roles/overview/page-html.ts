@@ -23,6 +23,7 @@ export const PAGE_HTML = `<!doctype html>
   .hint { color: #667; font-size: 12px; margin: 4px 0 0; }
   table { border-collapse: collapse; width: 100%; font-size: 13px; }
   th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #eceef2; vertical-align: top; }
+  td.time { white-space: nowrap; }
   td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
   tr.whale td { background: #fff1f0; }
   .sev-critical { color: #b42318; font-weight: 600; }

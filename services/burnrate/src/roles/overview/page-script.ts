@@ -3,7 +3,7 @@
  * /api panels for the current scope (range and filters in the page's own query string), draws them
  * with ECharts, and writes every text with textContent, never as HTML. A click on a customer,
  * workflow or model narrows the whole page to it. Each chart's element carries `data-points` (data
- * points drawn), `data-series` (series names, JSON) and `data-drawn` ("1" once ECharts has finished
+ * points drawn, zeros not counted), `data-series` (series names, JSON) and `data-drawn` ("1" once ECharts has finished
  * drawing, animations included); <body data-ready="1" data-scope="…"> marks a
  * finished render — the end-to-end test waits on those.
  */
@@ -88,13 +88,27 @@ export const PAGE_SCRIPT = String.raw`'use strict';
       if (onClick) c.on('click', function (p) { onClick(p); });
       c.on('finished', function () { node.dataset.drawn = '1'; });
     }
+    var points = drawnPoints(option);
+    var names = (option.series || []).map(function (s) { return s.name; });
+    if (points === 0) {
+      option.title = { text: 'No data in this range', left: 'center', top: 'middle', textStyle: { color: '#98a2b3', fontSize: 13 } };
+    }
     node.dataset.drawn = '0';
     c.setOption(option, true);
-    var points = 0;
-    var names = [];
-    (option.series || []).forEach(function (s) { points += (s.data || []).length; names.push(s.name); });
     node.dataset.points = String(points);
     node.dataset.series = JSON.stringify(names);
+  }
+  /** Data items with a non-zero value (stacked series keep zeros so their indices stay aligned). */
+  function drawnPoints(option) {
+    var n = 0;
+    (option.series || []).forEach(function (s) {
+      (s.data || []).forEach(function (d) {
+        var v = d !== null && typeof d === 'object' && !Array.isArray(d) ? d.value : d;
+        if (Array.isArray(v)) v = v[v.length - 1];
+        if (typeof v === 'number' && v !== 0) n++;
+      });
+    });
+    return n;
   }
   function moneyTooltip(params) {
     var list = Array.isArray(params) ? params : [params];
@@ -119,8 +133,8 @@ export const PAGE_SCRIPT = String.raw`'use strict';
           type: 'bar',
           stack: 'spend',
           emphasis: { focus: 'series' },
-          data: s.points_nanos.map(function (n, i) { return [data.buckets_ms[i], dollars(n)]; })
-            .filter(function (p) { return p[1] !== 0; }),
+          // Every bucket, zeros included: ECharts stacks by index, so no series may skip one.
+          data: s.points_nanos.map(function (n, i) { return [data.buckets_ms[i], dollars(n)]; }),
         };
       }),
     }, function (p) { narrow(dim, p.seriesName); });
@@ -183,14 +197,14 @@ export const PAGE_SCRIPT = String.raw`'use strict';
 
   function runs(data) {
     fill('runs', data.runs.map(function (r) {
-      return row([time(r.started_ms), linkCell('customer', r.customer_id), linkCell('workflow', r.workflow), r.run_id,
+      return row([el('td', time(r.started_ms), 'time'), linkCell('customer', r.customer_id), linkCell('workflow', r.workflow), r.run_id,
         num(r.steps), num(r.max_depth), r.models.join(', '), num(usd(r.cost_nanos))]);
     }));
   }
 
   function alerts(data) {
     fill('alerts', data.alerts.map(function (a) {
-      return row([time(a.at_ms), el('td', a.severity, 'sev-' + a.severity), a.rule, a.event, a.summary]);
+      return row([el('td', time(a.at_ms), 'time'), el('td', a.severity, 'sev-' + a.severity), a.rule, a.event, a.summary]);
     }));
   }
 

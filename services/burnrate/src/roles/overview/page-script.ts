@@ -164,7 +164,7 @@ export const PAGE_SCRIPT = String.raw`'use strict';
   function routing(data) {
     var workflows = {};
     data.models.forEach(function (m) {
-      if (m.quality === null) return;
+      if (m.quality === null || m.cost_per_call_nanos === '0') return;
       (workflows[m.workflow] = workflows[m.workflow] || []).push(m);
     });
     chart('chart-routing', {
@@ -175,7 +175,8 @@ export const PAGE_SCRIPT = String.raw`'use strict';
       } },
       legend: { type: 'scroll', top: 0 },
       grid: { left: 60, right: 30, top: 40, bottom: 40 },
-      xAxis: { type: 'value', name: 'USD per call', scale: true },
+      // Log scale: one workflow's calls may cost a thousand times another's.
+      xAxis: { type: 'log', name: 'USD per call (log)', axisLabel: { formatter: function (v) { return '$' + v; } } },
       yAxis: { type: 'value', name: 'quality', scale: true },
       series: Object.keys(workflows).sort().map(function (w) {
         return {

@@ -21,7 +21,7 @@ export function ensureChromium(): string {
   const lock = ['-o', 'DPkg::Lock::Timeout=600'];
   for (const args of [
     [...lock, 'update'],
-    [...lock, 'install', '-y', '--no-install-recommends', 'chromium'],
+    [...lock, 'install', '-y', 'chromium'],
   ]) {
     console.log(`[overview test] ${CHROMIUM} is missing: running apt-get ${args.join(' ')}`);
     execFileSync('apt-get', args, { stdio: 'inherit', env });

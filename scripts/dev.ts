@@ -102,6 +102,11 @@ async function main(): Promise<void> {
       `  curl -H "Authorization: Bearer $(cat ${api.keyFile})" '${url}/v1/budget?customer=org_whale&workflow=research-agent'`,
     );
   }
+  if (config.BURNRATE_ROLES.includes('overview')) {
+    say(
+      `Overview: http://${config.OVERVIEW_HOST}:${config.OVERVIEW_PORT}  (spend, margins, runs, model routing, alerts, health; docs/dashboards.md)`,
+    );
+  }
   say(`Kafka: ${stack.kafkaBrokers}   Redis: ${stack.redisUrl}   Logs: ${logFile}`);
   say(
     config.BURNRATE_RULES_FILE === alerting.rulesFile

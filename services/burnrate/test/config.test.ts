@@ -13,6 +13,7 @@ describe('configuration', () => {
       'aggregator',
       'notifier',
       'api',
+      'overview',
       'demo',
     ]);
     expect(c.CLICKHOUSE_DATABASE).toBe('burnrate');

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
 import { configSchema, ROLES } from '../src/config/schema.js';
@@ -8,12 +8,14 @@ interface ComposeService {
   build?: unknown;
   ports?: string[];
   environment?: Record<string, string>;
+  volumes?: string[];
 }
 
 const compose = parse(readFileSync(`${inject('rootDir')}/docker-compose.yml`, 'utf8'), { merge: true }) as {
   services: Record<string, ComposeService>;
 };
 const known = new Set(Object.keys(configSchema.shape));
+const root = inject('rootDir');
 
 describe('docker-compose.yml', () => {
   it('runs the official images for Kafka, ClickHouse, Redis and Grafana on their usual ports', () => {
@@ -36,5 +38,60 @@ describe('docker-compose.yml', () => {
       // And the values parse: a typo in a value would fail at boot in production.
       expect(() => configSchema.parse(svc.environment), `service ${name}`).not.toThrow();
     }
+  });
+
+  it('serves the overview page on 8788 to the host', () => {
+    const overview = compose.services.overview;
+    expect(overview?.environment?.BURNRATE_ROLES).toBe('overview');
+    expect(overview?.environment?.OVERVIEW_HOST).toBe('0.0.0.0');
+    expect(overview?.ports).toContain('8788:8788');
+  });
+
+  it('provisions Grafana with the ClickHouse and Prometheus data sources and every dashboard file', () => {
+    const grafana = compose.services.grafana!;
+    expect(grafana.environment?.GF_INSTALL_PLUGINS).toContain('grafana-clickhouse-datasource');
+    const mounts = new Map((grafana.volumes ?? []).map((v) => [v.split(':')[1], v.split(':')[0]]));
+    expect(mounts.get('/etc/grafana/provisioning')).toBe('./infra/grafana/provisioning');
+    const providers = parse(
+      readFileSync(`${root}/infra/grafana/provisioning/dashboards/burnrate.yaml`, 'utf8'),
+    ) as { providers: Array<{ options: { path: string } }> };
+    const path = providers.providers[0]!.options.path;
+    expect(mounts.get(path)).toBe('./infra/grafana/dashboards');
+    const home = grafana.environment?.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH ?? '';
+    expect(existsSync(`${root}/infra/grafana/dashboards/${home.slice(path.length + 1)}`)).toBe(true);
+    const sources = parse(
+      readFileSync(`${root}/infra/grafana/provisioning/datasources/clickhouse.yaml`, 'utf8'),
+    ) as {
+      datasources: Array<{ uid: string; type: string; url?: string; jsonData?: Record<string, unknown> }>;
+    };
+    const byUid = new Map(sources.datasources.map((d) => [d.uid, d]));
+    expect(byUid.get('burnrate-clickhouse')?.jsonData).toMatchObject({
+      host: 'clickhouse',
+      username: 'analyst',
+    });
+    expect(byUid.get('burnrate-prometheus')?.url).toBe('http://prometheus:9090');
+    // Every data source a dashboard panel names is provisioned.
+    for (const file of readdirSync(`${root}/infra/grafana/dashboards`)) {
+      const text = readFileSync(`${root}/infra/grafana/dashboards/${file}`, 'utf8');
+      for (const [, uid] of text.matchAll(/"uid": "(burnrate-[a-z]+)"/g)) {
+        if (uid !== JSON.parse(text).uid) expect(byUid.has(uid!), `${file}: ${uid}`).toBe(true);
+      }
+    }
+  });
+
+  it('scrapes the metrics port of every burnrate service with Prometheus', () => {
+    const prometheus = compose.services.prometheus!;
+    expect(prometheus.image).toMatch(/^prom\/prometheus:/);
+    expect(prometheus.volumes).toContain(
+      './infra/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro',
+    );
+    const config = parse(readFileSync(`${root}/infra/prometheus/prometheus.yml`, 'utf8')) as {
+      scrape_configs: Array<{ static_configs: Array<{ targets: string[] }> }>;
+    };
+    const targets = config.scrape_configs.flatMap((c) => c.static_configs.flatMap((s) => s.targets));
+    const services = Object.entries(compose.services)
+      .filter(([, svc]) => svc.build !== undefined && !svc.environment?.BURNRATE_ROLES?.includes('demo'))
+      .map(([name]) => `${name}:9464`);
+    expect(new Set(targets)).toEqual(new Set(services));
   });
 });

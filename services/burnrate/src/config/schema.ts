@@ -1,7 +1,16 @@
 import { z } from 'zod';
 
 /** Roles one burnrate process can run; `all` runs every role in one process (laptops, tests). */
-export const ROLES = ['clickhouse', 'enricher', 'ledger', 'aggregator', 'notifier', 'api', 'demo'] as const;
+export const ROLES = [
+  'clickhouse',
+  'enricher',
+  'ledger',
+  'aggregator',
+  'notifier',
+  'api',
+  'overview',
+  'demo',
+] as const;
 export type Role = (typeof ROLES)[number];
 
 const bool = z
@@ -133,6 +142,9 @@ export const configSchema = z.object({
   /** The api role: where it listens (127.0.0.1 keeps it on this machine). */
   API_HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: int(0, 65_535).default(8787),
+  /** The overview role: the read-only page for people without Grafana (docs/dashboards.md). */
+  OVERVIEW_HOST: z.string().min(1).default('127.0.0.1'),
+  OVERVIEW_PORT: int(0, 65_535).default(8788),
   /** API keys (YAML or JSON, SHA-256 hashes only; `burnrate keys create`); unset = every request refused. */
   BURNRATE_KEYS_FILE: z.string().min(1).optional(),
   /** Largest POST /v1/events or /v1/traces body, after decompression. */

@@ -80,6 +80,31 @@ const WORKFLOWS = [
   },
 ];
 
+/**
+ * Mean quality_score (an evaluator's 0..1 grade) per workflow and model, so the overview's routing
+ * view has something to show: for support-chat and doc-summarizer a cheaper model does about as well.
+ */
+const QUALITY: Record<string, Record<string, number>> = {
+  'support-chat': {
+    'gpt-4o-mini': 0.89,
+    'gpt-4.1': 0.9,
+    'claude-sonnet-4-5': 0.92,
+    'gemini-2.5-flash': 0.88,
+  },
+  'doc-summarizer': {
+    'gpt-4o-mini': 0.78,
+    'gpt-4.1': 0.9,
+    'claude-sonnet-4-5': 0.91,
+    'gemini-2.5-flash': 0.89,
+  },
+  'code-review-agent': {
+    'gpt-4o-mini': 0.6,
+    'gpt-4.1': 0.84,
+    'claude-sonnet-4-5': 0.9,
+    'gemini-2.5-flash': 0.74,
+  },
+};
+
 export interface DemoEvent {
   customer_ref: string;
   workflow: string;
@@ -93,6 +118,7 @@ export interface DemoEvent {
   model: string;
   tokens: { input: number; cached_input: number; cache_write: number; output: number; reasoning: number };
   latency_ms: number;
+  quality_score?: number;
 }
 
 const pick = <T>(items: readonly T[], random: () => number): T => items[Math.floor(random() * items.length)]!;
@@ -131,8 +157,16 @@ export function demoRun(
         reasoning: m.model.startsWith('gpt-4.1') ? 0 : Math.floor(random() * 200),
       },
       latency_ms: 200 + Math.floor(random() * 3_000),
+      ...quality(w.workflow, m.model, random),
     };
   });
+}
+
+/** A graded call: the model's mean for the workflow ± 0.03, two decimals (none for unlisted models). */
+function quality(workflow: string, model: string, random: () => number): { quality_score?: number } {
+  const mean = QUALITY[workflow]?.[model];
+  if (mean === undefined) return {};
+  return { quality_score: Math.round(Math.min(1, Math.max(0, mean + (random() - 0.5) * 0.06)) * 100) / 100 };
 }
 
 /**

@@ -19,6 +19,7 @@ import { EventDeduper } from '../roles/enricher/dedup.js';
 import { createEnricher } from '../roles/enricher/enricher.js';
 import { createReferenceData } from '../roles/enricher/reference-data.js';
 import { createLedger } from '../roles/ledger/ledger.js';
+import { createOverview } from '../roles/overview/server.js';
 import { alertingRoles } from './alerting-roles.js';
 import { apiRole } from './api-role.js';
 import type { Fatal } from './fatal.js';
@@ -87,7 +88,7 @@ export function createApp(config: Config, deps: AppDeps): App {
   const alerting = roles.has('aggregator') || roles.has('notifier');
   const api = roles.has('api');
   const clickhouse =
-    roles.has('clickhouse') || roles.has('ledger') || alerting || api
+    roles.has('clickhouse') || roles.has('ledger') || alerting || api || roles.has('overview')
       ? createClickHouseClient(clickHouseTarget(config))
       : undefined;
   // One connection for commands; BullMQ workers and the outbox relays make their own blocking ones.
@@ -192,6 +193,19 @@ export function createApp(config: Config, deps: AppDeps): App {
   }
   if (redis && clickhouse && api) {
     components.push(...apiRole(config, { ...deps, kafka, redis, clickhouse, topics }));
+  }
+  if (clickhouse && roles.has('overview')) {
+    components.push(
+      createOverview(
+        {
+          host: config.OVERVIEW_HOST,
+          port: config.OVERVIEW_PORT,
+          database: config.CLICKHOUSE_DATABASE,
+          routing: { minCalls: config.ROUTING_MIN_CALLS, qualityTolerance: config.ROUTING_QUALITY_TOLERANCE },
+        },
+        { clickhouse, logger },
+      ),
+    );
   }
   if (roles.has('demo')) {
     components.push(

@@ -122,7 +122,8 @@ describe('the packed packages, installed into an empty project', () => {
 
   it('runs the burnrate CLI from its bin, migrations included', async () => {
     const help = await run('npx', ['--no-install', 'burnrate', '--help'], { cwd: project, env });
-    expect(help.stdout).toContain('usage: burnrate <command>');
+    expect(help.stdout).toContain('Usage: burnrate [options] [command]');
+    expect(help.stdout).toContain('export  ');
     // The embedded engine, in a directory of its own.
     const { CLICKHOUSE_URL: _server, ...embedded } = env;
     const { stdout } = await run('npx', ['--no-install', 'burnrate', 'migrate'], {
@@ -130,5 +131,11 @@ describe('the packed packages, installed into an empty project', () => {
       env: { ...embedded, BURNRATE_DATA_DIR: join(base, 'chdb') },
     });
     expect(stdout).toMatch(/^applied: 0001_usage_events, .*0005_alerts/);
+    // A money command from the installed bin, on the same (empty) store: one JSON document.
+    const top = await run('npx', ['--no-install', 'burnrate', 'top', 'customers', '--from', '7d', '--json'], {
+      cwd: project,
+      env: { ...embedded, BURNRATE_DATA_DIR: join(base, 'chdb'), CLICKHOUSE_HTTP_PORT: '1' },
+    });
+    expect(JSON.parse(top.stdout)).toMatchObject({ rows: [] });
   });
 });

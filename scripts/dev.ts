@@ -103,6 +103,7 @@ async function main(): Promise<void> {
     );
   }
   say(`Kafka: ${stack.kafkaBrokers}   Redis: ${stack.redisUrl}   Logs: ${logFile}`);
+  say(`Metrics and health: ${app.ops.url()}/metrics  /healthz  /readyz (docs/operations.md)`);
   say(
     config.BURNRATE_RULES_FILE === alerting.rulesFile
       ? `Alerts: signed webhooks to ${alerting.receiver.url} (rules and destinations: ${alerting.rulesFile}); each one appears below as it arrives`

@@ -95,10 +95,7 @@ async function emit(events: Array<{ customer_ref: string; model: string }>): Pro
 const metricsOf = async (app: { url: () => string }) => (await get(`${app.url()}/metrics`)).text;
 const ready = async (app: { url: () => string }) => {
   const r = await get(`${app.url()}/readyz`);
-  return {
-    status: r.status,
-    body: r.json() as { checks: Array<{ name: string; ok: boolean; reason: string }> },
-  };
+  return { status: r.status, body: r.json() };
 };
 const check = (r: Awaited<ReturnType<typeof ready>>, name: string) =>
   r.body.checks.find((c) => c.name === name);

@@ -15,10 +15,19 @@ export function sample(text: string, name: string, labels: Record<string, string
   return found;
 }
 
-export async function get(url: string): Promise<{ status: number; text: string; json: () => any }> {
+/** The JSON of /healthz and /readyz. */
+export interface HealthBody {
+  status: string;
+  ok: boolean;
+  reason: string;
+  since: string;
+  checks: Array<{ name: string; ok: boolean; reason: string; since: string }>;
+}
+
+export async function get(url: string): Promise<{ status: number; text: string; json: () => HealthBody }> {
   const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
   const text = await res.text();
-  return { status: res.status, text, json: () => JSON.parse(text) };
+  return { status: res.status, text, json: () => JSON.parse(text) as HealthBody };
 }
 
 /**

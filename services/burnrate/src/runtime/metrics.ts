@@ -159,6 +159,11 @@ export class Metrics {
     this.insertSeconds.observe({ role, table }, s.seconds);
   }
 
+  /** The aggregator read `rows` rows it does not apply: already counted (a replay) or unreadable. */
+  aggregatorPassed(rows: number): void {
+    this.eventsIn.inc({ role: 'aggregator' }, rows);
+  }
+
   /** The aggregator applied `rows` rows of partition `p`, the oldest written to Kafka at `recordMs`. */
   aggregatorApplied(p: number, rows: number, recordMs: number): void {
     this.eventsIn.inc({ role: 'aggregator' }, rows);

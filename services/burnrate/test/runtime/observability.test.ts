@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { BurnrateError } from '@burnrate/core';
 import { createEmitter, fromOpenAIChat } from '@burnrate/sdk';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -8,6 +11,7 @@ import { type App, createApp } from '../../src/runtime/app.js';
 import { createLifecycle, type Lifecycle } from '../../src/runtime/lifecycle.js';
 import { privateRedis } from '../aggregator/private-redis.js';
 import { pollUntil, silentLogger, testClickHouseServer, testKafka, uniquePrefix } from '../fixtures.js';
+import { type Receiver, startReceiver } from '../notifier/receiver.js';
 import { clickHouseGate, get, sample } from './ops-harness.js';
 
 /**
@@ -29,7 +33,8 @@ function start(env: Record<string, string>) {
     BURNRATE_TOPIC_PREFIX: prefix,
     METRICS_PORT: '0',
     READY_PROBE_INTERVAL_MS: '200',
-    READY_STALL_MS: '2000',
+    // Well above what one slow insert takes on a loaded 2-core machine (seen: over 2 s).
+    READY_STALL_MS: '6000',
     ...env,
   });
   const fatal: BurnrateError[] = [];
@@ -41,6 +46,18 @@ function start(env: Record<string, string>) {
 
 let enricher: ReturnType<typeof start>;
 let ledger: ReturnType<typeof start>;
+let alerting: ReturnType<typeof start>;
+let receiver: Receiver;
+const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+
+/** Only the two rules the test's events cross: an unknown customer and a model without a price. */
+function rulesFile(url: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'burnrate-obs-rules-')), 'rules.yaml');
+  const off = ['budget', 'forecast', 'whale', 'spike', 'runaway'].map((r) => `  ${r}: { enabled: false }`);
+  const hook = ['  - name: oncall', '    kind: webhook', `    url: ${url}`, `    secrets: ["${SECRET}"]`];
+  writeFileSync(file, ['defaults:', ...off, 'destinations:', ...hook].join('\n'));
+  return file;
+}
 
 beforeAll(async () => {
   redis = await privateRedis();
@@ -68,13 +85,26 @@ beforeAll(async () => {
     // Long: only the consumer-progress check may judge the held inserts.
     READY_DEPENDENCY_GRACE_MS: '600000',
   });
-  await Promise.all([enricher.lifecycle.start(), ledger.lifecycle.start()]);
+  receiver = await startReceiver({ secrets: [SECRET] });
+  alerting = start({
+    BURNRATE_ROLES: 'aggregator,notifier',
+    REDIS_URL: inject('redisUrl'),
+    CLICKHOUSE_URL: ch.url,
+    CLICKHOUSE_DATABASE: ch.database,
+    BURNRATE_RULES_FILE: rulesFile(receiver.url),
+    NOTIFIER_ALLOWED_NETWORKS: '127.0.0.1/32',
+    AGGREGATOR_FETCH_WAIT_MS: '50',
+    AGGREGATOR_MIN_BATCH_BYTES: '1',
+    READY_DEPENDENCY_GRACE_MS: '600000',
+  });
+  await Promise.all([enricher.lifecycle.start(), ledger.lifecycle.start(), alerting.lifecycle.start()]);
 });
 
 afterAll(async () => {
   for (const a of apps.reverse()) await a.lifecycle.stop();
   gate?.set('pass');
   await gate?.close();
+  await receiver?.close();
   await ch?.stop();
   await redis?.stop();
 });
@@ -101,9 +131,25 @@ const check = (r: Awaited<ReturnType<typeof ready>>, name: string) =>
   r.body.checks.find((c) => c.name === name);
 
 describe('observability against the real stack', () => {
-  it('counts exactly what was sent: events in/out, dead letters by reason, unpriced, unmapped, lag', async () => {
-    expect((await ready(enricher)).status).toBe(200);
-    expect((await ready(ledger)).status).toBe(200);
+  it('counts exactly what was sent: events in/out, dead letters by reason, unpriced, unmapped, lag, alerts', async () => {
+    for (const app of [enricher, ledger, alerting]) expect((await ready(app)).status).toBe(200);
+    // One ordinary event first: the aggregator's first batch creates its epoch (rebuilding from
+    // ClickHouse what the ledger already stored), so every counted event afterwards flows live.
+    await emit([{ customer_ref: 'org_9', model: 'gpt-4o-mini' }]);
+    await pollUntil(
+      () => metricsOf(alerting),
+      (t) => (sample(t, 'burnrate_events_in_total', { role: 'aggregator' }) ?? 0) >= 1,
+      60_000,
+    );
+    await pollUntil(
+      () => metricsOf(ledger),
+      (t) => sample(t, 'burnrate_events_out_total', { role: 'ledger', output: 'usage_events' }) === 1,
+      60_000,
+    );
+    const before = { e: await metricsOf(enricher), l: await metricsOf(ledger), a: await metricsOf(alerting) };
+    const delta = (app: 'e' | 'l' | 'a', after: string, name: string, labels: Record<string, string> = {}) =>
+      (sample(after, name, labels) ?? 0) - (sample(before[app], name, labels) ?? 0);
+
     await emit([
       ...Array.from({ length: 5 }, () => ({ customer_ref: 'org_9', model: 'gpt-4o-mini' })),
       { customer_ref: 'org_nobody', model: 'gpt-4o-mini' },
@@ -118,30 +164,33 @@ describe('observability against the real stack', () => {
     const l = await pollUntil(
       () => metricsOf(ledger),
       (t) =>
-        sample(t, 'burnrate_events_out_total', { role: 'ledger', output: 'usage_events' }) === 8 &&
+        sample(t, 'burnrate_events_out_total', { role: 'ledger', output: 'usage_events' }) === 9 &&
         sample(t, 'burnrate_events_out_total', { role: 'ledger', output: 'dead_letters' }) === 1,
       60_000,
     );
     const e = await metricsOf(enricher);
-    expect(sample(e, 'burnrate_events_in_total', { role: 'enricher' })).toBe(9);
-    expect(sample(e, 'burnrate_events_out_total', { role: 'enricher', output: 'enriched' })).toBe(8);
-    expect(sample(e, 'burnrate_events_out_total', { role: 'enricher', output: 'dlq' })).toBe(1);
-    expect(sample(e, 'burnrate_dead_letters_total', { role: 'enricher', reason: 'undecodable' })).toBe(1);
-    expect(sample(e, 'burnrate_unpriced_events_total', { role: 'enricher' })).toBe(1);
-    expect(sample(e, 'burnrate_unmapped_events_total', { role: 'enricher' })).toBe(2);
-    expect(sample(l, 'burnrate_events_in_total', { role: 'ledger' })).toBe(9);
-    expect(sample(l, 'burnrate_events_out_total', { role: 'ledger', output: 'usage_events' })).toBe(8);
-    expect(sample(l, 'burnrate_ledger_batch_rows_sum', { table: 'usage_events' })).toBe(8);
-    expect(sample(l, 'burnrate_ledger_insert_seconds_count', { table: 'usage_events' })).toBeGreaterThan(0);
+    expect(delta('e', e, 'burnrate_events_in_total', { role: 'enricher' })).toBe(9);
+    expect(delta('e', e, 'burnrate_events_out_total', { role: 'enricher', output: 'enriched' })).toBe(8);
+    expect(delta('e', e, 'burnrate_events_out_total', { role: 'enricher', output: 'dlq' })).toBe(1);
+    expect(delta('e', e, 'burnrate_dead_letters_total', { role: 'enricher', reason: 'undecodable' })).toBe(1);
+    expect(delta('e', e, 'burnrate_unpriced_events_total', { role: 'enricher' })).toBe(1);
+    expect(delta('e', e, 'burnrate_unmapped_events_total', { role: 'enricher' })).toBe(2);
+    expect(delta('l', l, 'burnrate_events_in_total', { role: 'ledger' })).toBe(9);
+    expect(delta('l', l, 'burnrate_events_out_total', { role: 'ledger', output: 'usage_events' })).toBe(8);
+    expect(delta('l', l, 'burnrate_events_out_total', { role: 'ledger', output: 'dead_letters' })).toBe(1);
+    expect(delta('l', l, 'burnrate_ledger_batch_rows_sum', { table: 'usage_events' })).toBe(8);
+    expect(delta('l', l, 'burnrate_ledger_insert_seconds_count', { table: 'usage_events' })).toBeGreaterThan(
+      0,
+    );
     // Each app has its own registry: the enricher's counters are not in the ledger's, and vice versa.
     expect(sample(l, 'burnrate_events_in_total', { role: 'enricher' })).toBeUndefined();
     expect(sample(e, 'burnrate_events_in_total', { role: 'ledger' })).toBeUndefined();
-    // What ClickHouse holds agrees with the counters.
+    // What ClickHouse holds agrees with the counters (the warm-up event included).
     const rs = await ch.client.query({
       query: `SELECT count() AS n, sum(unpriced) AS unpriced, sum(unmapped) AS unmapped FROM ${ch.database}.usage_events`,
       format: 'JSONEachRow',
     });
-    expect(await rs.json()).toEqual([{ n: '8', unpriced: '1', unmapped: '2' }]);
+    expect(await rs.json()).toEqual([{ n: '9', unpriced: '1', unmapped: '2' }]);
     // Lag per partition, from the broker: the ledger's drops to 0 once its commits are in.
     const lag = await pollUntil(
       () => metricsOf(ledger),
@@ -158,19 +207,44 @@ describe('observability against the real stack', () => {
       20_000,
     );
     expect(sample(enricherLag, 'burnrate_consumer_lag', { role: 'enricher', topic: topics.events })).toBe(0);
+
+    // The aggregator applied the 8 rows; one unmapped-customer and one unpriced-model alert fired,
+    // each with its latency from the record, and each was delivered to the webhook once.
+    const a = await pollUntil(
+      () => metricsOf(alerting),
+      (t) => sample(t, 'burnrate_delivery_attempts_total', { outcome: 'delivered' }) === 2,
+      60_000,
+    );
+    expect(delta('a', a, 'burnrate_events_in_total', { role: 'aggregator' })).toBe(8);
+    expect(delta('a', a, 'burnrate_events_out_total', { role: 'aggregator', output: 'redis' })).toBe(8);
+    expect(sample(a, 'burnrate_alerts_fired_total', { rule: 'unmapped_customer' })).toBe(1);
+    expect(sample(a, 'burnrate_alerts_fired_total', { rule: 'unpriced_model' })).toBe(1);
+    expect(sample(a, 'burnrate_alert_latency_seconds_count')).toBe(2);
+    expect(sample(a, 'burnrate_alert_latency_seconds_sum')).toBeGreaterThan(0);
+    expect(sample(a, 'burnrate_alert_latency_seconds_sum')).toBeLessThan(60);
+    expect(
+      sample(a, 'burnrate_delivery_attempts_total', { destination: 'oncall', outcome: 'delivered' }),
+    ).toBe(2);
+    expect(sample(a, 'burnrate_delivery_failures_total')).toBeUndefined();
+    expect(sample(a, 'burnrate_alert_delivery_seconds_count', { destination: 'oncall' })).toBe(2);
+    expect(receiver.requests.length).toBe(2);
+    expect((await ready(alerting)).status).toBe(200);
   });
 
   it('readiness goes red when the ledger stalls while its lag grows, and green when it resumes', async () => {
     // Negative control: the same trickle of events for longer than READY_STALL_MS with inserts
     // flowing — lag comes and goes, the offset moves — stays ready at every probe.
-    const statuses: number[] = [];
-    const until = Date.now() + 3_500;
+    let probes = 0;
+    const notReady: unknown[] = [];
+    const until = Date.now() + 8_000;
     while (Date.now() < until) {
       await emit([{ customer_ref: 'org_9', model: 'gpt-4o-mini' }]);
-      statuses.push((await ready(ledger)).status);
+      const r = await ready(ledger);
+      probes++;
+      if (r.status !== 200) notReady.push(r.body.checks.filter((c) => !c.ok));
     }
-    expect(statuses.length).toBeGreaterThan(3);
-    expect(statuses.every((s) => s === 200)).toBe(true);
+    expect(probes).toBeGreaterThan(5);
+    expect(notReady).toEqual([]);
 
     gate.set('hold');
     const red = await pollUntil(

@@ -341,12 +341,14 @@ export function createAggregator(
         const at = { offset, row: i };
         if (!isAfter(at, wm)) {
           stats.rowsSkipped++;
+          deps.metrics?.aggregatorPassed(1);
           continue;
         }
         try {
           aggregate.addRow(parseUsageRow(lines[i]!));
         } catch (error) {
           stats.rowsInvalid++;
+          deps.metrics?.aggregatorPassed(1);
           outage.warn(
             { err: error, partition: p, offset: m.offset, row: i },
             'skipping a row that is not an enriched usage row (ClickHouse refuses it too)',

@@ -150,6 +150,8 @@ export function createApp(config: Config, deps: AppDeps): App {
     }
   }
   if (redis) {
+    // Through pino with the others (ioredis would print to stderr); the redis check reports outages.
+    redis.on('error', (error) => runtimeLog.debug({ err: error }, 'Redis connection error'));
     components.push({
       name: 'redis',
       start: () => connectRedis(redis, config.REDIS_URL),

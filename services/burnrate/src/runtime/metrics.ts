@@ -118,6 +118,30 @@ export class Metrics {
     registers: this.r,
   });
 
+  readonly assignedPartitions = new Gauge({
+    name: 'burnrate_consumer_assigned_partitions',
+    help: "Partitions assigned to this process's consumer of a role, at its last group join",
+    labelNames: ['role'],
+    registers: this.r,
+  });
+
+  /** Per role: the `topic/partition`s its consumer was assigned at its last group join. */
+  private readonly assignments = new Map<string, Set<string>>();
+
+  /** A role's consumer joined its group with this assignment (KafkaJS GROUP_JOIN memberAssignment). */
+  assignment(role: string, memberAssignment: Record<string, number[]>): void {
+    const set = new Set<string>();
+    for (const [topic, partitions] of Object.entries(memberAssignment))
+      for (const p of partitions) set.add(`${topic}/${p}`);
+    this.assignments.set(role, set);
+    this.assignedPartitions.set({ role }, set.size);
+  }
+
+  /** What a role's consumer was last assigned; undefined before its first join. */
+  assigned(role: string): ReadonlySet<string> | undefined {
+    return this.assignments.get(role);
+  }
+
   /** Per aggregator partition: the record time of the oldest row applied and not yet judged. */
   private readonly pendingSince = new Map<number, number>();
   private readonly judgingSince = new Map<number, number>();

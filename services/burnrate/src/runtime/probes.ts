@@ -41,7 +41,7 @@ export interface ProbesDeps {
 export function createProbes(o: ProbesConfig, deps: ProbesDeps): Component {
   const log = deps.logger;
   const clock = deps.clock ?? Date.now;
-  const timeoutMs = o.timeoutMs ?? Math.min(5_000, o.intervalMs);
+  const timeoutMs = o.timeoutMs ?? 5_000;
   const progress = o.groups.map((g) => {
     const judge = new ProgressJudge(g.groupId, o.stallMs);
     deps.health.add(`consumer:${g.role}`, judge);
@@ -53,25 +53,48 @@ export function createProbes(o: ProbesConfig, deps: ProbesDeps): Component {
   if (redis) deps.health.add('redis', redis);
   const kafka = new DependencyJudge('Kafka', o.dependencyGraceMs);
   if (progress.length > 0) deps.health.add('kafka', kafka);
-  let admin: Admin | undefined;
+  let admin: Promise<Admin> | undefined;
   let timer: NodeJS.Timeout | undefined;
   let running = false;
   let round: Promise<void> | undefined;
 
   async function offsets(): Promise<void> {
     if (progress.length === 0) return;
-    admin ??= deps.kafka.admin();
-    await admin.connect();
+    if (!admin) {
+      const a = deps.kafka.admin();
+      admin = a.connect().then(() => a);
+      // Connect again on the next round after a failure.
+      admin.catch(() => (admin = undefined));
+    }
+    const client = await admin;
+    try {
+      await observe(client);
+    } catch (error) {
+      admin = undefined;
+      await client.disconnect().catch(() => {});
+      throw error;
+    }
+  }
+
+  /**
+   * Only the partitions this process's consumer was assigned at its last join: with several
+   * instances in a group each judges (and reports the lag of) its own share. Before the first join
+   * there is nothing to judge.
+   */
+  async function observe(client: Admin): Promise<void> {
     const ends = new Map<string, Array<{ partition: number; high: string; low: string }>>();
+    const lags: Array<[Record<string, string>, number]> = [];
     for (const { group, judge } of progress) {
+      const mine = deps.metrics.assigned(group.role);
+      if (!mine) continue;
       const all: PartitionOffsets[] = [];
-      const committed = await admin.fetchOffsets({ groupId: group.groupId, topics: group.topics });
+      const committed = await client.fetchOffsets({ groupId: group.groupId, topics: group.topics });
       for (const t of committed) {
-        if (!ends.has(t.topic)) ends.set(t.topic, await admin.fetchTopicOffsets(t.topic));
+        if (!ends.has(t.topic)) ends.set(t.topic, await client.fetchTopicOffsets(t.topic));
         const byPartition = new Map(ends.get(t.topic)!.map((e) => [e.partition, e]));
         for (const p of t.partitions) {
           const end = byPartition.get(p.partition);
-          if (!end) continue;
+          if (!end || !mine.has(`${t.topic}/${p.partition}`)) continue;
           const o = {
             topic: t.topic,
             partition: p.partition,
@@ -80,14 +103,15 @@ export function createProbes(o: ProbesConfig, deps: ProbesDeps): Component {
             start: Number(end.low),
           };
           all.push(o);
-          deps.metrics.consumerLag.set(
-            { role: group.role, group: group.groupId, topic: t.topic, partition: String(p.partition) },
-            lagOf(o),
-          );
+          const labels = { role: group.role, group: group.groupId, topic: t.topic };
+          lags.push([{ ...labels, partition: String(p.partition) }, lagOf(o)]);
         }
       }
       judge.observe(clock(), all);
     }
+    // All at once, so a partition this process no longer owns disappears from its series.
+    deps.metrics.consumerLag.reset();
+    for (const [labels, lag] of lags) deps.metrics.consumerLag.set(labels, lag);
   }
 
   async function probe(judge: DependencyJudge | undefined, work: () => Promise<unknown>): Promise<void> {
@@ -151,7 +175,7 @@ export function createProbes(o: ProbesConfig, deps: ProbesDeps): Component {
       running = false;
       clearTimeout(timer);
       await round;
-      await admin?.disconnect().catch(() => {});
+      await admin?.then((a) => a.disconnect()).catch(() => {});
     },
   };
 }

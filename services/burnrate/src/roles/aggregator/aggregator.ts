@@ -404,6 +404,7 @@ export function createAggregator(
     async start() {
       stopOnCrash(consumer, 'aggregator', deps.fatal);
       consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+        deps.metrics?.assignment('aggregator', payload.memberAssignment);
         assigned = payload.memberAssignment[o.topic] ?? [];
         positioned.clear();
         watermarks.clear();

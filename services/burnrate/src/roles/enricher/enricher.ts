@@ -147,6 +147,9 @@ export function createEnricher(
     async start(): Promise<void> {
       stopOnCrash(consumer, 'enricher', deps.fatal);
       consumer.on(consumer.events.GROUP_JOIN, () => dropProducers());
+      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) =>
+        deps.metrics?.assignment('enricher', payload.memberAssignment),
+      );
       partitions = await partitionCounts(deps.kafka, o.topics);
       await consumer.connect();
       await consumer.subscribe({ topic: o.topics.events, fromBeginning: true });

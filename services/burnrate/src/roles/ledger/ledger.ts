@@ -255,6 +255,9 @@ export function createLedger(o: LedgerConfig, deps: LedgerDeps): Component & { s
     stats: (): LedgerStats => ({ ...stats }),
     async start(): Promise<void> {
       consumer.on(consumer.events.GROUP_JOIN, () => guard.reset());
+      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) =>
+        deps.metrics?.assignment('ledger', payload.memberAssignment),
+      );
       stopOnCrash(consumer, 'ledger', deps.fatal);
       await consumer.connect();
       await consumer.subscribe({ topics: [o.topics.enriched, o.topics.dlq], fromBeginning: true });

@@ -29,18 +29,20 @@ export const lagOf = (p: PartitionOffsets): number =>
 
 interface PartitionProgress {
   committed: number;
-  /** When the committed offset last advanced (or was first seen). */
-  advancedAt: number;
-  /** The lag at that moment. */
+  /** The lag when the committed offset last advanced (or was first seen). */
   lagThen: number;
   lag: number;
+  /** Since when records newer than that have been waiting, the offset not moving; undefined: none. */
+  waitingSince: number | undefined;
 }
 
 /**
- * A consumer group is stalled when, on some partition, its committed offset has not advanced for
- * `stallMs` while its lag is above zero and larger than when it last advanced (records keep arriving
- * and none is processed). A busy consumer whose lag grows but whose offset moves is not stalled; an
- * idle one with nothing to read is not either.
+ * A consumer group is stalled when, on some partition, records have arrived since its committed
+ * offset last advanced (its lag is above zero and larger than it was then) and the offset has not
+ * advanced for `stallMs` since they were first seen. A busy consumer whose lag grows but whose offset
+ * moves is not stalled; an idle one with nothing to read is not either, nor one that was idle for an
+ * hour and has just been sent a burst (the clock starts when the records are seen, not at the last
+ * advance).
  */
 export class ProgressJudge {
   private readonly partitions = new Map<string, PartitionProgress>();
@@ -57,11 +59,13 @@ export class ProgressJudge {
       const key = `${o.topic}/${o.partition}`;
       const lag = lagOf(o);
       const p = this.partitions.get(key);
-      if (!p || o.committed > p.committed || o.committed < p.committed) {
+      if (!p || o.committed !== p.committed) {
         // Moved on (or back, after a reset): progress, measured from here.
-        this.partitions.set(key, { committed: o.committed, advancedAt: nowMs, lagThen: lag, lag });
+        this.partitions.set(key, { committed: o.committed, lagThen: lag, lag, waitingSince: undefined });
       } else {
         p.lag = lag;
+        if (lag > p.lagThen) p.waitingSince ??= nowMs;
+        else p.waitingSince = undefined;
       }
     }
   }
@@ -70,8 +74,9 @@ export class ProgressJudge {
   stalled(nowMs: number): Array<{ partition: string; forMs: number; lag: number }> {
     const out: Array<{ partition: string; forMs: number; lag: number }> = [];
     for (const [partition, p] of this.partitions) {
-      const forMs = nowMs - p.advancedAt;
-      if (forMs >= this.stallMs && p.lag > 0 && p.lag > p.lagThen) out.push({ partition, forMs, lag: p.lag });
+      if (p.waitingSince === undefined || p.lag === 0) continue;
+      const forMs = nowMs - p.waitingSince;
+      if (forMs >= this.stallMs) out.push({ partition, forMs, lag: p.lag });
     }
     return out.sort((a, b) => b.forMs - a.forMs);
   }

@@ -15,12 +15,25 @@ describe('ProgressJudge: stalled = no progress for stallMs while lag > 0 and gro
   it('goes red when the offset stands still and the lag grows past the stall time, green when it moves', () => {
     const j = new ProgressJudge('g', STALL);
     j.observe(0, [at(100, 100)]);
-    j.observe(30_000, [at(100, 150)]);
-    expect(j.problem(30_000)).toBeUndefined(); // not long enough yet
+    j.observe(30_000, [at(100, 150)]); // records waiting from here
     j.observe(60_000, [at(100, 200)]);
-    expect(j.problem(60_000)).toMatch(/consumer group g has not advanced on 1 partition.*t\/0.*lag 100/);
-    j.observe(65_000, [at(180, 210)]);
-    expect(j.problem(65_000)).toBeUndefined();
+    expect(j.problem(60_000)).toBeUndefined(); // waiting 30 s: not long enough yet
+    j.observe(90_000, [at(100, 260)]);
+    expect(j.problem(90_000)).toMatch(/consumer group g has not advanced on 1 partition.*t\/0.*lag 160/);
+    j.observe(95_000, [at(180, 270)]);
+    expect(j.problem(95_000)).toBeUndefined();
+  });
+
+  it('a burst after a long idle time is not a stall until it has waited stallMs', () => {
+    const j = new ProgressJudge('g', STALL);
+    j.observe(0, [at(100, 100)]);
+    j.observe(3_600_000, [at(100, 100)]); // an idle hour
+    j.observe(3_605_000, [at(100, 5_000)]); // a burst arrives
+    expect(j.problem(3_605_000)).toBeUndefined();
+    j.observe(3_664_000, [at(100, 5_000)]);
+    expect(j.problem(3_664_000)).toBeUndefined();
+    j.observe(3_665_000, [at(100, 5_000)]);
+    expect(j.problem(3_665_000)).toMatch(/no progress for 60 s, lag 4900/);
   });
 
   it('stays green while the lag grows but the offset moves (a slow consumer is not a stalled one)', () => {
@@ -44,6 +57,7 @@ describe('ProgressJudge: stalled = no progress for stallMs while lag > 0 and gro
   it('judges partitions apart: one stuck partition is red even while another progresses', () => {
     const j = new ProgressJudge('g', STALL);
     j.observe(0, [at(10, 10, 0), at(10, 10, 1)]);
+    j.observe(5_000, [at(10, 20, 0), at(300, 310, 1)]);
     j.observe(70_000, [at(10, 40, 0), at(500, 520, 1)]);
     expect(j.problem(70_000)).toMatch(/on 1 partition\(s\).*t\/0/);
   });
@@ -51,6 +65,7 @@ describe('ProgressJudge: stalled = no progress for stallMs while lag > 0 and gro
   it('a group without commits counts its lag from the log start', () => {
     const j = new ProgressJudge('g', STALL);
     j.observe(0, [{ topic: 't', partition: 0, committed: -1, end: 5, start: 2 }]);
+    j.observe(1_000, [{ topic: 't', partition: 0, committed: -1, end: 9, start: 2 }]);
     j.observe(61_000, [{ topic: 't', partition: 0, committed: -1, end: 9, start: 2 }]);
     expect(j.problem(61_000)).toMatch(/lag 7/);
   });

@@ -247,6 +247,7 @@ describe('observability against the real stack', () => {
     expect(notReady).toEqual([]);
 
     gate.set('hold');
+    const heldAt = Date.now();
     const red = await pollUntil(
       async () => {
         await emit([{ customer_ref: 'org_9', model: 'gpt-4o-mini' }]);
@@ -256,6 +257,8 @@ describe('observability against the real stack', () => {
       30_000,
     );
     expect(red.status).toBe(503);
+    // Not before the records it holds have waited READY_STALL_MS.
+    expect(Date.now() - heldAt).toBeGreaterThanOrEqual(6_000);
     expect(check(red, 'consumer:ledger')).toMatchObject({ ok: false });
     expect(check(red, 'consumer:ledger')!.reason).toMatch(/has not advanced .* while their lag grows/);
     // ClickHouse itself still answers (only inserts are held): that check stays green.

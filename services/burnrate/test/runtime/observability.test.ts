@@ -282,11 +282,14 @@ describe('observability against the real stack', () => {
     expect(before.status).toBe(200);
     expect(check(before, 'redis')).toMatchObject({ ok: true });
     await redis.kill();
+    const killedAt = Date.now();
     const red = await pollUntil(
       () => ready(enricher),
       (r) => r.status === 503,
       20_000,
     );
+    // Not before READY_DEPENDENCY_GRACE_MS (1 s here): a blip is not an outage.
+    expect(Date.now() - killedAt).toBeGreaterThanOrEqual(1_000);
     expect(check(red, 'redis')).toMatchObject({ ok: false });
     expect(check(red, 'redis')!.reason).toMatch(/^Redis unreachable for \d+ s/);
     expect((await get(`${enricher.url()}/healthz`)).status).toBe(200);

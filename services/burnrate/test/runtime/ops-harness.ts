@@ -33,13 +33,15 @@ export async function get(url: string): Promise<{ status: number; text: string; 
 /**
  * A real HTTP hop in front of a ClickHouse HTTP interface that a test can switch: `pass` forwards
  * everything; `hold` keeps INSERTs waiting (everything else passes, so ClickHouse still answers
- * SELECT 1) until switched back; `refuse` answers INSERTs as ClickHouse does for a missing table.
+ * SELECT 1) until switched back; `refuse` answers INSERTs as ClickHouse does for a missing table;
+ * `down` drops every connection, as a ClickHouse that is gone.
  */
 export async function clickHouseGate(target: string) {
-  let mode: 'pass' | 'hold' | 'refuse' = 'pass';
+  let mode: 'pass' | 'hold' | 'refuse' | 'down' = 'pass';
   const held: Array<() => void> = [];
   const upstream = new URL(target);
   const server: Server = createServer((req, res) => {
+    if (mode === 'down') return void req.socket.destroy();
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {

@@ -18,7 +18,8 @@ describe('a burnrate process', { timeout: 120_000 }, () => {
     const prefix = uniquePrefix();
     await testTopics(testKafka(), prefix);
     const run = spawnBurnrate({
-      BURNRATE_ROLES: 'enricher,ledger',
+      BURNRATE_ROLES: 'enricher,ledger,aggregator,notifier,api',
+      API_PORT: '0',
       KAFKA_BROKERS: inject('kafkaBrokers'),
       REDIS_URL: inject('redisUrl'),
       BURNRATE_TOPIC_PREFIX: prefix,
@@ -47,6 +48,7 @@ describe('a burnrate process', { timeout: 120_000 }, () => {
         'started',
         'consumer:ledger',
         'consumer:enricher',
+        'consumer:aggregator',
         'clickhouse',
         'redis',
         'kafka',
@@ -72,7 +74,7 @@ describe('a burnrate process', { timeout: 120_000 }, () => {
       expect(line.match(/"role":/g)?.length, line).toBe(1);
       roles.add(entry.role!);
     }
-    expect([...roles].sort()).toEqual(expect.arrayContaining(['enricher', 'ledger', 'runtime']));
+    expect([...roles].sort()).toEqual(['aggregator', 'api', 'enricher', 'ledger', 'notifier', 'runtime']);
     expect(run.child.exitCode).toBe(0);
   });
 });

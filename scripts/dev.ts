@@ -61,7 +61,11 @@ async function main(): Promise<void> {
       void shutdown(1);
     },
   });
-  const lifecycle = createLifecycle(app.components, logger, config.SHUTDOWN_TIMEOUT_MS);
+  const lifecycle = createLifecycle(
+    app.components,
+    logger.child({ role: 'runtime' }),
+    config.SHUTDOWN_TIMEOUT_MS,
+  );
   let stopping = false;
   const shutdown = async (code: number) => {
     if (stopping) return;

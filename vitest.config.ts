@@ -7,7 +7,9 @@ const conditions = ['@burnrate/source', ...defaultServerConditions];
 
 export default defineConfig({
   resolve: { conditions },
-  ssr: { resolve: { conditions } },
+  // Vitest also hands the SSR conditions to Node as --conditions; Node must not take `module`
+  // (packages such as @opentelemetry/api, which prom-client requires, publish extensionless ESM there).
+  ssr: { resolve: { conditions: conditions.filter((c) => c !== 'module') } },
   test: {
     include: ['services/*/test/**/*.test.ts'],
     // chDB allows one engine per process and data directory: one fork per test file, each with its own dir.

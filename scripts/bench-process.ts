@@ -25,6 +25,7 @@ export function spawnRole(roles: string, env: Record<string, string>): ChildProc
       env: {
         ...process.env,
         LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
+        METRICS_PORT: '0',
         ...env,
         BURNRATE_ROLES: roles,
       },

@@ -61,7 +61,11 @@ async function main(): Promise<void> {
       void shutdown(1);
     },
   });
-  const lifecycle = createLifecycle(app.components, logger, config.SHUTDOWN_TIMEOUT_MS);
+  const lifecycle = createLifecycle(
+    app.components,
+    logger.child({ role: 'runtime' }),
+    config.SHUTDOWN_TIMEOUT_MS,
+  );
   let stopping = false;
   const shutdown = async (code: number) => {
     if (stopping) return;
@@ -108,6 +112,7 @@ async function main(): Promise<void> {
     );
   }
   say(`Kafka: ${stack.kafkaBrokers}   Redis: ${stack.redisUrl}   Logs: ${logFile}`);
+  say(`Metrics and health: ${app.ops.url()}/metrics  /healthz  /readyz (docs/operations.md)`);
   say(
     config.BURNRATE_RULES_FILE === alerting.rulesFile
       ? `Alerts: signed webhooks to ${alerting.receiver.url} (rules and destinations: ${alerting.rulesFile}); each one appears below as it arrives`

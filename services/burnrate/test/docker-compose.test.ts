@@ -7,6 +7,8 @@ interface ComposeService {
   image?: string;
   build?: unknown;
   ports?: string[];
+  expose?: string[];
+  healthcheck?: { test?: string[] };
   environment?: Record<string, string>;
   volumes?: string[];
 }
@@ -37,6 +39,12 @@ describe('docker-compose.yml', () => {
       expect(unknown, `service ${name}`).toEqual([]);
       // And the values parse: a typo in a value would fail at boot in production.
       expect(() => configSchema.parse(svc.environment), `service ${name}`).not.toThrow();
+      // Metrics and health on the container network, and the container's health from /healthz.
+      expect(svc.expose, `service ${name}`).toContain(
+        String(configSchema.parse(svc.environment).METRICS_PORT),
+      );
+      expect(svc.environment?.METRICS_HOST, `service ${name}`).toBe('0.0.0.0');
+      expect(svc.healthcheck?.test?.join(' '), `service ${name}`).toContain('/healthz');
     }
   });
 

@@ -23,6 +23,7 @@ const config = loadConfig({
   BURNRATE_TOPIC_PREFIX: prefix,
   BURNRATE_DATA_DIR: mkdtempSync(join(tmpdir(), 'burnrate-pipeline-')),
   CLICKHOUSE_HTTP_PORT: '0',
+  METRICS_PORT: '0',
   LEDGER_FETCH_WAIT_MS: '100',
 });
 const app = createApp(config, { logger: silentLogger, fatal: recordFatal });

@@ -8,7 +8,11 @@ export function spawnBurnrate(env: Record<string, string>): { child: ChildProces
   const child = spawn(
     process.execPath,
     ['--conditions=@burnrate/source', '--import', 'tsx', 'services/burnrate/src/main.ts', 'run'],
-    { cwd: root, env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      cwd: root,
+      env: { ...process.env, LOG_LEVEL: 'info', METRICS_PORT: '0', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-20_000);

@@ -96,7 +96,9 @@ function brokersForMessages(): string[] {
 
 async function run(host: CliHost): Promise<number> {
   const config = loadConfig();
-  const logger = createLogger(config.LOG_LEVEL);
+  const root = createLogger(config.LOG_LEVEL);
+  // Every line carries a role: the roles' own, or `runtime` for the process around them.
+  const logger = root.child({ role: 'runtime' });
   let exitCode = 0;
   let stopped!: () => void;
   const done = new Promise<void>((r) => {
@@ -116,7 +118,7 @@ async function run(host: CliHost): Promise<number> {
     logger.fatal({ err: error, code: error.code }, `${error.message} Stopping with exit code 1.`);
     shutdown(1);
   };
-  const app = createApp(config, { logger, fatal, env: process.env });
+  const app = createApp(config, { logger: root, fatal, env: process.env });
   const lifecycle = createLifecycle(app.components, logger, config.SHUTDOWN_TIMEOUT_MS);
   host.onSignal(() => {
     logger.info('shutting down');

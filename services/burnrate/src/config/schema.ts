@@ -177,6 +177,15 @@ export const configSchema = z.object({
   /** Demo role: start one looping agent run this many ms after start (-1: none). */
   DEMO_LOOP_AFTER_MS: z.coerce.number().int().min(-1).max(3_600_000).default(10_000),
   SHUTDOWN_TIMEOUT_MS: int(100).default(30_000),
+  /** Every process: /metrics, /healthz and /readyz (docs/operations.md); port 0 = any free port. */
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  METRICS_PORT: int(0, 65_535).default(9464),
+  /** Readiness: a consumer group with no progress this long while its lag grows is stalled. */
+  READY_STALL_MS: int(1_000, 86_400_000).default(60_000),
+  /** Readiness: ClickHouse, Redis or Kafka failing this long turns it red. */
+  READY_DEPENDENCY_GRACE_MS: int(0, 3_600_000).default(15_000),
+  /** How often offsets, ClickHouse and Redis are probed. */
+  READY_PROBE_INTERVAL_MS: int(100, 600_000).default(5_000),
 });
 
 export type Config = z.output<typeof configSchema>;

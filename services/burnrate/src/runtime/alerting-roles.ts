@@ -18,6 +18,7 @@ import { createDeliveryRecorder } from '../roles/notifier/delivery-record.js';
 import { createNotifier, type DeliveryJob } from '../roles/notifier/notifier.js';
 import type { Fatal } from './fatal.js';
 import type { Component } from './lifecycle.js';
+import type { Metrics } from './metrics.js';
 
 const THIRTY_DAYS_S = 30 * 86_400;
 const RETRY_LOG_INTERVAL_MS = 10_000;
@@ -44,9 +45,14 @@ export interface SharedClients {
   clock?: () => number;
 }
 
-export function alertingRoles(config: Config, deps: SharedClients & { fatal: Fatal }): Component[] {
-  const { redis, clickhouse, logger } = deps;
+export function alertingRoles(
+  config: Config,
+  deps: SharedClients & { fatal: Fatal; metrics?: Metrics },
+): Component[] {
+  const { redis, clickhouse, metrics } = deps;
   const roles = new Set(config.BURNRATE_ROLES);
+  // Every line carries its role; the aggregator and the notifier add theirs themselves.
+  const logger = deps.logger.child({ role: roles.has('aggregator') ? 'aggregator' : 'notifier' });
   const clock = deps.clock ?? Date.now;
   const keys = aggregateKeys(config.BURNRATE_TOPIC_PREFIX);
   const prefix = bullPrefix(config.BURNRATE_TOPIC_PREFIX);
@@ -61,7 +67,7 @@ export function alertingRoles(config: Config, deps: SharedClients & { fatal: Fat
     const alerts = createAlertStore(redis, keys);
     const evaluator = createEvaluator(
       { database, retryLogIntervalMs: RETRY_LOG_INTERVAL_MS },
-      { redis, keys, reader: createAggregateReader(redis, keys), alerts, alerting, clock, logger },
+      { redis, keys, reader: createAggregateReader(redis, keys), alerts, alerting, clock, logger, metrics },
     );
     const queue = new Queue<AlertJob>('alerts', {
       connection: redis,
@@ -105,8 +111,9 @@ export function alertingRoles(config: Config, deps: SharedClients & { fatal: Fat
           alerts,
           evaluator,
           clock,
-          logger,
+          logger: deps.logger,
           fatal: deps.fatal,
+          metrics,
           afterRebuild: async () => {
             const queued = await requeueUnfinished(
               { database, sinceMs: clock() - REQUEUE_LOOKBACK_MS },
@@ -139,7 +146,7 @@ export function alertingRoles(config: Config, deps: SharedClients & { fatal: Fat
       { name: 'deliveries-queue', start: async () => {}, stop: () => deliveries.close() },
       createDeliveryRecorder(
         { database, retryLogIntervalMs: RETRY_LOG_INTERVAL_MS },
-        { redis, keys, clickhouse, logger },
+        { redis, keys, clickhouse, logger: deps.logger.child({ role: 'notifier' }) },
       ),
       createNotifier(
         {
@@ -149,7 +156,17 @@ export function alertingRoles(config: Config, deps: SharedClients & { fatal: Fat
           lockMs: config.NOTIFIER_LOCK_MS,
           prefix,
         },
-        { redis, keys, deliveries, transport, alerting, clock, logger, fatal: deps.fatal },
+        {
+          redis,
+          keys,
+          deliveries,
+          transport,
+          alerting,
+          clock,
+          logger: deps.logger,
+          fatal: deps.fatal,
+          metrics,
+        },
       ),
     );
   }

@@ -13,7 +13,9 @@ import { createApiServer } from '../roles/api/server.js';
 import { createReferenceData } from '../roles/enricher/reference-data.js';
 import type { SharedClients } from './alerting-roles.js';
 import { createFollowedFile } from './followed-file.js';
+import type { Health } from './health.js';
 import type { Component } from './lifecycle.js';
+import type { Metrics } from './metrics.js';
 
 /**
  * The `api` role: HTTP and OTLP ingest, the budget guardrail and forecasts. It reads the keys file,
@@ -23,7 +25,7 @@ import type { Component } from './lifecycle.js';
  */
 export function apiRole(
   config: Config,
-  deps: SharedClients,
+  deps: SharedClients & { metrics?: Metrics; health?: Health },
 ): Component[] & { server?: ReturnType<typeof createApiServer> } {
   const logger = deps.logger.child({ role: 'api' });
   // The guardrail's reads: one connection that sends the commands of concurrent requests together.
@@ -102,6 +104,8 @@ export function apiRole(
       }),
       limiter: createRateLimiter(config.INGEST_RATE_LIMIT_EVENTS_PER_SECOND, config.INGEST_MAX_BATCH_EVENTS),
       logger,
+      health: deps.health,
+      metrics: deps.metrics,
     },
   );
   if (!keysFile) logger.warn('no BURNRATE_KEYS_FILE: every API request is refused until keys are configured');

@@ -23,7 +23,11 @@ import { createOverview } from '../roles/overview/server.js';
 import { alertingRoles } from './alerting-roles.js';
 import { apiRole } from './api-role.js';
 import type { Fatal } from './fatal.js';
+import { Health } from './health.js';
 import type { Component } from './lifecycle.js';
+import { Metrics } from './metrics.js';
+import { createOpsServer } from './ops-server.js';
+import { createProbes, type WatchedGroup } from './probes.js';
 
 /** Where this process reaches ClickHouse: a server, the chDB it owns, or the owner's HTTP endpoint. */
 export function clickHouseTarget(config: Config): ClickHouseTarget {
@@ -73,6 +77,10 @@ export interface App {
   components: Component[];
   /** The ClickHouse client roles share, when one of them needs it. */
   clickhouse: ClickHouseClient | undefined;
+  /** This process's metrics registry, health model and /metrics /healthz /readyz server. */
+  metrics: Metrics;
+  health: Health;
+  ops: ReturnType<typeof createOpsServer>;
 }
 
 /**
@@ -81,10 +89,28 @@ export interface App {
  * in start() and close in stop().
  */
 export function createApp(config: Config, deps: AppDeps): App {
-  const { logger, fatal } = deps;
+  const { logger } = deps;
+  const clock = deps.clock ?? Date.now;
+  const runtimeLog = logger.child({ role: 'runtime' });
+  const metrics = new Metrics();
+  const health = new Health(clock());
+  // A role that cannot go on turns /healthz and /readyz red while the process stops.
+  const fatal: Fatal = (error) => {
+    health.crashed(clock(), error.message);
+    deps.fatal(error);
+  };
+  const ops = createOpsServer(
+    { host: config.METRICS_HOST, port: config.METRICS_PORT },
+    { health, metrics, logger: runtimeLog, clock },
+  );
+  const watched: WatchedGroup[] = [];
   const roles = new Set(config.BURNRATE_ROLES);
   const topics = topicNames(config.BURNRATE_TOPIC_PREFIX);
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID, logger });
+  const kafka = createKafka({
+    brokers: config.KAFKA_BROKERS,
+    clientId: config.KAFKA_CLIENT_ID,
+    logger: runtimeLog,
+  });
   const alerting = roles.has('aggregator') || roles.has('notifier');
   const api = roles.has('api');
   const clickhouse =
@@ -97,6 +123,7 @@ export function createApp(config: Config, deps: AppDeps): App {
       ? new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: null })
       : undefined;
   const components: Component[] = [
+    ops,
     {
       name: 'kafka-topics',
       start: () =>
@@ -120,10 +147,12 @@ export function createApp(config: Config, deps: AppDeps): App {
       stop: () => clickhouse.close(),
     });
     if (roles.has('clickhouse') && !config.CLICKHOUSE_URL) {
-      components.push(createClickHouseRole(config, { clickhouse, logger }));
+      components.push(createClickHouseRole(config, { clickhouse, logger: runtimeLog }));
     }
   }
   if (redis) {
+    // Through pino with the others (ioredis would print to stderr); the redis check reports outages.
+    redis.on('error', (error) => runtimeLog.debug({ err: error }, 'Redis connection error'));
     components.push({
       name: 'redis',
       start: () => connectRedis(redis, config.REDIS_URL),
@@ -131,12 +160,14 @@ export function createApp(config: Config, deps: AppDeps): App {
     });
   }
   if (clickhouse && roles.has('ledger')) {
+    const groupId = `${config.BURNRATE_TOPIC_PREFIX}burnrate-ledger`;
+    watched.push({ role: 'ledger', groupId, topics: [topics.enriched, topics.dlq] });
     components.push(
       createLedger(
         {
           database: config.CLICKHOUSE_DATABASE,
           topics,
-          groupId: `${config.BURNRATE_TOPIC_PREFIX}burnrate-ledger`,
+          groupId,
           fetchWaitMs: config.LEDGER_FETCH_WAIT_MS,
           maxBatchBytes: config.LEDGER_MAX_BATCH_BYTES,
           minBatchBytes: config.LEDGER_MIN_BATCH_BYTES,
@@ -145,7 +176,7 @@ export function createApp(config: Config, deps: AppDeps): App {
           sessionTimeoutMs: config.LEDGER_SESSION_TIMEOUT_MS,
           retryLogIntervalMs: config.LEDGER_RETRY_LOG_INTERVAL_MS,
         },
-        { kafka, clickhouse, logger, fatal },
+        { kafka, clickhouse, logger, fatal, metrics },
       ),
     );
   }
@@ -157,8 +188,13 @@ export function createApp(config: Config, deps: AppDeps): App {
         pricesFile: config.BURNRATE_PRICES_FILE,
         overridesFile: config.BURNRATE_OVERRIDES_FILE,
       },
-      { kafka, logger },
+      { kafka, logger: logger.child({ role: 'enricher' }) },
     );
+    watched.push({
+      role: 'enricher',
+      groupId: `${config.BURNRATE_TOPIC_PREFIX}burnrate-enricher`,
+      topics: [topics.events],
+    });
     const deduper =
       config.ENRICHER_DEDUP_WINDOW_SECONDS > 0
         ? new EventDeduper(
@@ -181,18 +217,30 @@ export function createApp(config: Config, deps: AppDeps): App {
             config.ENRICHER_TRANSACTIONAL_ID_PREFIX ?? `${config.BURNRATE_TOPIC_PREFIX}burnrate-enricher`,
           concurrency: config.ENRICHER_CONCURRENCY,
         },
-        { kafka, stage, deduper, logger, fatal },
+        { kafka, stage, deduper, logger, fatal, metrics },
       ),
     );
   }
   if (redis && clickhouse && alerting) {
-    const [source, ...rest] = alertingRoles(config, { ...deps, kafka, redis, clickhouse, topics });
+    if (roles.has('aggregator')) {
+      const groupId = `${config.BURNRATE_TOPIC_PREFIX}burnrate-aggregator`;
+      watched.push({ role: 'aggregator', groupId, topics: [topics.enriched] });
+    }
+    const [source, ...rest] = alertingRoles(config, {
+      ...deps,
+      fatal,
+      metrics,
+      kafka,
+      redis,
+      clickhouse,
+      topics,
+    });
     // The alerting file is validated first: a typo in it should not wait for connections to fail.
     components.unshift(source!);
     components.push(...rest);
   }
   if (redis && clickhouse && api) {
-    components.push(...apiRole(config, { ...deps, kafka, redis, clickhouse, topics }));
+    components.push(...apiRole(config, { ...deps, metrics, health, kafka, redis, clickhouse, topics }));
   }
   if (clickhouse && roles.has('overview')) {
     components.push(
@@ -203,7 +251,16 @@ export function createApp(config: Config, deps: AppDeps): App {
           database: config.CLICKHOUSE_DATABASE,
           routing: { minCalls: config.ROUTING_MIN_CALLS, qualityTolerance: config.ROUTING_QUALITY_TOLERANCE },
         },
-        { clickhouse, logger },
+        {
+          clickhouse,
+          logger: logger.child({ role: 'overview' }),
+          // The health panel shows this process's own /readyz: every check that is not ok, by name.
+          readiness: async () => {
+            const { ok, checks } = health.readiness(clock());
+            const failing = checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.reason}`);
+            return { ready: ok, detail: failing.join('; ') };
+          },
+        },
       ),
     );
   }
@@ -221,5 +278,18 @@ export function createApp(config: Config, deps: AppDeps): App {
       ),
     );
   }
-  return { components, clickhouse };
+  components.push(
+    createProbes(
+      {
+        intervalMs: config.READY_PROBE_INTERVAL_MS,
+        stallMs: config.READY_STALL_MS,
+        dependencyGraceMs: config.READY_DEPENDENCY_GRACE_MS,
+        groups: watched,
+      },
+      { kafka, clickhouse, redis, health, metrics, logger: runtimeLog, clock },
+    ),
+    // Last: ready once everything has started; not ready again as soon as stopping begins.
+    { name: 'ready', start: async () => health.started(clock()), stop: async () => health.stopping(clock()) },
+  );
+  return { components, clickhouse, metrics, health, ops };
 }

@@ -63,6 +63,12 @@ export async function privateRedis() {
       if (child) await exited(child);
       await up();
     },
+    /** SIGKILL, keeping the port: clients see Redis unreachable until start(). */
+    async kill() {
+      child?.kill('SIGKILL');
+      if (child) await exited(child);
+    },
+    start: up,
     async stop() {
       probe.disconnect();
       child?.kill('SIGKILL');

@@ -44,6 +44,7 @@ export async function startApi(o: {
     BURNRATE_TOPIC_PREFIX: prefix,
     BURNRATE_DATA_DIR: join(dir, 'chdb'),
     CLICKHOUSE_HTTP_PORT: '0',
+    METRICS_PORT: '0',
     API_PORT: '0',
     BURNRATE_KEYS_FILE: keysFile,
     BURNRATE_RULES_FILE: rulesFile,

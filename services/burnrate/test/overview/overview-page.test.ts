@@ -39,6 +39,7 @@ beforeAll(async () => {
     CLICKHOUSE_URL: ch.url,
     CLICKHOUSE_DATABASE: ch.database,
     OVERVIEW_PORT: '0',
+    METRICS_PORT: '0',
     ROUTING_MIN_CALLS: '5',
   });
   const app = createApp(config, { logger: silentLogger, fatal: recordFatal });
@@ -117,6 +118,8 @@ describe('overview page in Chromium', () => {
     expect((await cells('alerts', 5))[0]).toContain('<b>');
     expect(await page.$$('#alerts tbody b')).toHaveLength(0);
     expect(await page.textContent('#margins tbody tr.whale td:first-child')).toBe(SEED.whale);
+    // The process's own readiness (the checks /readyz answers), not a placeholder.
+    expect(await page.textContent('#health-stats')).toMatch(/process readiness\s*(ready|not ready: )/);
     mkdirSync(shots, { recursive: true });
     await page.screenshot({ path: join(shots, 'overview.png'), fullPage: true });
     expect(errors).toEqual([]);

@@ -10,6 +10,7 @@ import type { AlertStore } from '../../redis/alert-store.js';
 import { applyAtomically, batchOps, dirtySubjects, type RunCaps } from '../../redis/apply.js';
 import { type Fatal, fatalError } from '../../runtime/fatal.js';
 import type { Component } from '../../runtime/lifecycle.js';
+import type { Metrics } from '../../runtime/metrics.js';
 import { sleep, ThrottledLog } from '../../runtime/retry.js';
 import type { Evaluator } from './evaluator.js';
 import { isAfter, type Position, parsePosition, positionText } from './position.js';
@@ -50,6 +51,7 @@ export interface AggregatorDeps {
   clock: () => number;
   logger: Logger;
   fatal: Fatal;
+  metrics?: Metrics;
   /** During a rebuild (Redis lost its data), before it goes live: queue again the alerts whose delivery was lost with it. */
   afterRebuild?: () => Promise<void>;
 }
@@ -323,6 +325,7 @@ export function createAggregator(
       if (result.kind === 'epoch') return { kind: 'epoch' as const };
       if (result.kind === 'stale') return { kind: 'stale' as const, current: result.current, expected: wm };
       stats.rowsApplied += rows;
+      deps.metrics?.aggregatorApplied(p, rows, Number(batch.messages[0]?.timestamp ?? deps.clock()));
       wm = last;
       if (epoch === e && o.watermark) watermarks.set(p, wm);
       aggregate = new BatchAggregate(deps.clock());
@@ -338,12 +341,14 @@ export function createAggregator(
         const at = { offset, row: i };
         if (!isAfter(at, wm)) {
           stats.rowsSkipped++;
+          deps.metrics?.aggregatorPassed(1);
           continue;
         }
         try {
           aggregate.addRow(parseUsageRow(lines[i]!));
         } catch (error) {
           stats.rowsInvalid++;
+          deps.metrics?.aggregatorPassed(1);
           outage.warn(
             { err: error, partition: p, offset: m.offset, row: i },
             'skipping a row that is not an enriched usage row (ClickHouse refuses it too)',
@@ -399,6 +404,7 @@ export function createAggregator(
     async start() {
       stopOnCrash(consumer, 'aggregator', deps.fatal);
       consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+        deps.metrics?.assignment('aggregator', payload.memberAssignment);
         assigned = payload.memberAssignment[o.topic] ?? [];
         positioned.clear();
         watermarks.clear();

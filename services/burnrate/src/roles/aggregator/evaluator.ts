@@ -18,6 +18,7 @@ import type { Logger } from 'pino';
 import type { AggregateKeys } from '../../redis/aggregate-keys.js';
 import type { AggregateReader } from '../../redis/aggregate-reader.js';
 import { ALERT_STATE_TTL_SECONDS, type AlertStore, type AlertTransition } from '../../redis/alert-store.js';
+import type { Metrics } from '../../runtime/metrics.js';
 import { ThrottledLog } from '../../runtime/retry.js';
 
 /** Clears a subject's "dirty" mark only if nothing marked it again while it was being judged. */
@@ -49,6 +50,7 @@ export interface EvaluatorDeps {
   alerting: () => AlertingConfig;
   clock: () => number;
   logger: Logger;
+  metrics?: Metrics;
 }
 
 /**
@@ -193,6 +195,8 @@ export function createEvaluator(o: EvaluatorConfig, deps: EvaluatorDeps) {
     }
     await p.exec();
     for (const c of done) log.info({ alertId: c.alertId, event: c.event }, 'alert');
+    for (const c of done)
+      if (c.event === 'fired') deps.metrics?.alertFired(partition, JSON.parse(c.payload).rule, deps.clock());
     return done.length;
   }
 
@@ -227,6 +231,7 @@ export function createEvaluator(o: EvaluatorConfig, deps: EvaluatorDeps) {
 
   /** Right after a batch: every subject it touched, on totals (budget, whale, runaway, unpriced, unmapped). */
   function evaluatePartition(epoch: string, partition: number): Promise<number> {
+    deps.metrics?.judging(partition);
     return judgeMarked(epoch, deps.keys.at(epoch).dirty(partition), partition, 'totals');
   }
 

@@ -3,7 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { BurnrateError, type IngestResponse, ValidationError } from '@burnrate/core';
 import type { EmitInput } from '@burnrate/sdk';
 import type { Logger } from 'pino';
+import type { Health } from '../../runtime/health.js';
 import type { Component } from '../../runtime/lifecycle.js';
+import type { Metrics } from '../../runtime/metrics.js';
+import { healthAnswer } from '../../runtime/ops-server.js';
 import { BUDGET_PARAMETERS, type createBudgetHandler, type History } from './budget.js';
 import { checkEventShape, parseEventsBody } from './events-input.js';
 import { FORECAST_PARAMETERS, forecastAnswer } from './forecast.js';
@@ -33,6 +36,9 @@ export interface ApiServerDeps {
   otlp: OtlpTraceMapper;
   limiter: ReturnType<typeof createRateLimiter>;
   logger: Logger;
+  /** The process's health model (the same answers as the metrics port's /healthz and /readyz). */
+  health?: Health;
+  metrics?: Metrics;
 }
 
 /**
@@ -227,10 +233,27 @@ export function createApiServer(config: ApiServerConfig, deps: ApiServerDeps): C
     '/v1/traces': { POST: postTraces },
     '/v1/budget': { GET: getBudget },
     '/v1/forecast': { GET: getForecast },
-    '/healthz': { GET: async (_req, res) => sendJson(res, 200, { status: 'ok' }) },
+    '/healthz': { GET: async (_req, res) => health(res, '/healthz') },
+    '/readyz': { GET: async (_req, res) => health(res, '/readyz') },
   };
 
+  function health(res: ServerResponse, path: '/healthz' | '/readyz'): void {
+    const { status, body } = deps.health
+      ? healthAnswer(deps.health, path, Date.now())
+      : { status: 200, body: { status: 'ok' } };
+    sendJson(res, status, body);
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    await answer(req, res);
+    if (!deps.metrics) return;
+    const path = (req.url ?? '/').split('?')[0]!;
+    const route = Object.hasOwn(routes, path) ? path : 'other';
+    deps.metrics.apiRequest(route, req.method ?? 'GET', res.statusCode, (performance.now() - started) / 1000);
+  }
+
+  async function answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://localhost');

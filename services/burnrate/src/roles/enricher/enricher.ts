@@ -5,6 +5,7 @@ import { packRows } from '../../kafka/pack-rows.js';
 import type { TopicNames } from '../../kafka/topics.js';
 import type { Fatal } from '../../runtime/fatal.js';
 import type { Component } from '../../runtime/lifecycle.js';
+import type { Metrics } from '../../runtime/metrics.js';
 import type { EventDeduper } from './dedup.js';
 import { duplicateLetter, type EnrichOutcome, type EnrichStage, enrichMessage } from './enrich-message.js';
 
@@ -32,6 +33,7 @@ export interface EnricherDeps {
   logger: Logger;
   /** Called when the enricher cannot go on: its consumer will not restart, or its producer was fenced. */
   fatal: Fatal;
+  metrics?: Metrics;
 }
 
 export interface EnricherStats {
@@ -123,6 +125,7 @@ export function createEnricher(
     stats.consumed += messages.length;
     stats.enriched += enrichedRows.length;
     stats.deadLettered += deadRows.length;
+    deps.metrics?.enricherBatch(messages.length, outcomes);
   }
 
   /**
@@ -144,6 +147,9 @@ export function createEnricher(
     async start(): Promise<void> {
       stopOnCrash(consumer, 'enricher', deps.fatal);
       consumer.on(consumer.events.GROUP_JOIN, () => dropProducers());
+      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) =>
+        deps.metrics?.assignment('enricher', payload.memberAssignment),
+      );
       partitions = await partitionCounts(deps.kafka, o.topics);
       await consumer.connect();
       await consumer.subscribe({ topic: o.topics.events, fromBeginning: true });

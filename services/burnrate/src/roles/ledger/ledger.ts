@@ -9,6 +9,7 @@ import { unpackRows } from '../../kafka/pack-rows.js';
 import type { TopicNames } from '../../kafka/topics.js';
 import type { Fatal } from '../../runtime/fatal.js';
 import type { Component } from '../../runtime/lifecycle.js';
+import type { Metrics } from '../../runtime/metrics.js';
 import { backoffMs, sleep, ThrottledLog } from '../../runtime/retry.js';
 import { InsertGroups } from './insert-group.js';
 import { ReplayGuard, rowKey } from './replay-guard.js';
@@ -44,6 +45,7 @@ export interface LedgerDeps {
   logger: Logger;
   /** Called when the ledger cannot go on (its consumer will not restart, ClickHouse refuses for good). */
   fatal: Fatal;
+  metrics?: Metrics;
 }
 
 export interface LedgerStats {
@@ -117,6 +119,7 @@ export function createLedger(o: LedgerConfig, deps: LedgerDeps): Component & { s
         }
         // A rebalance in progress makes heartbeat() throw: do not write for partitions we may be losing.
         await parts[0]!.heartbeat();
+        const insertStarted = performance.now();
         const rejected = await insertOrIsolate(deps.clickhouse, table.table, table.columns, rows, tokenFor);
         if (rejected.length > 0) await deadLetterRejected(rejected);
         if (o.dedup) {
@@ -127,6 +130,12 @@ export function createLedger(o: LedgerConfig, deps: LedgerDeps): Component & { s
         stats.rowsWritten += rows.length - rejected.length;
         stats.rowsRejected += rejected.length;
         stats.batches += parts.length;
+        deps.metrics?.ledgerInsert(name, {
+          rows: rows.length,
+          skipped,
+          rejected: rejected.length,
+          seconds: (performance.now() - insertStarted) / 1000,
+        });
         outage.recovered('ClickHouse is reachable again; the ledger resumed');
         return true;
       } catch (error) {
@@ -246,6 +255,9 @@ export function createLedger(o: LedgerConfig, deps: LedgerDeps): Component & { s
     stats: (): LedgerStats => ({ ...stats }),
     async start(): Promise<void> {
       consumer.on(consumer.events.GROUP_JOIN, () => guard.reset());
+      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) =>
+        deps.metrics?.assignment('ledger', payload.memberAssignment),
+      );
       stopOnCrash(consumer, 'ledger', deps.fatal);
       await consumer.connect();
       await consumer.subscribe({ topics: [o.topics.enriched, o.topics.dlq], fromBeginning: true });

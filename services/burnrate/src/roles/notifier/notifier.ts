@@ -15,6 +15,7 @@ import { outcomeOf, retryDelayMs } from '../../delivery/outcome.js';
 import type { AggregateKeys } from '../../redis/aggregate-keys.js';
 import type { Fatal } from '../../runtime/fatal.js';
 import type { Component } from '../../runtime/lifecycle.js';
+import type { Metrics } from '../../runtime/metrics.js';
 import { type AlertJob, routedAlert } from '../aggregator/alert-relay.js';
 import type { DeliveryRecord } from './delivery-record.js';
 
@@ -45,6 +46,7 @@ export interface NotifierDeps {
   clock: () => number;
   logger: Logger;
   fatal: Fatal;
+  metrics?: Metrics;
 }
 
 /** A retriable delivery failure, carrying the receiver's Retry-After when it gave one. */
@@ -122,8 +124,14 @@ export function createNotifier(o: NotifierConfig, deps: NotifierDeps): Component
       attempt: job.attemptsStarted,
       at: started,
     };
-    const done = (outcome: DeliveryRecord['outcome'], status: number, error = '') =>
-      record({
+    const done = (outcome: DeliveryRecord['outcome'], status: number, error = '') => {
+      const firedAt = payload.type === 'alert.fired' ? Date.parse(payload.at) : Number.NaN;
+      deps.metrics?.deliveryAttempt(
+        name,
+        outcome,
+        Number.isNaN(firedAt) ? undefined : deps.clock() - firedAt,
+      );
+      return record({
         ...base,
         outcome,
         status,
@@ -131,6 +139,7 @@ export function createNotifier(o: NotifierConfig, deps: NotifierDeps): Component
         // A monotonic clock: a wall clock stepping back must not make a negative (unstorable) duration.
         duration_ms: Math.round(performance.now() - startedMono),
       });
+    };
     if (!d) {
       await done('failed', 0, `destination "${name}" is no longer in the alerting file`);
       throw new UnrecoverableError(`destination "${name}" is no longer in the alerting file`);
@@ -208,6 +217,7 @@ export function createNotifier(o: NotifierConfig, deps: NotifierDeps): Component
         if (!job) return;
         const gaveUp = error instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
         if (gaveUp) {
+          deps.metrics?.deliveryFailed(job.data.destination);
           log.error(
             { jobId: job.id, destination: job.data.destination, reason: error.message },
             'alert delivery failed for good; `burnrate alerts failed` lists it and `burnrate alerts replay` retries it',

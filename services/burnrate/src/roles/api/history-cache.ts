@@ -2,7 +2,6 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import {
   answerFromStats,
   ConfigError,
-  type EffortClass,
   type ForecastAnswer,
   type ForecastContext,
   type ForecastKey,

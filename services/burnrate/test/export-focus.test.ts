@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { usdToNanos } from '@burnrate/core';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ExportDeps, resolveExportPeriod, runExport } from '../src/cli/export.js';
+import { resolveExportPeriod } from '../src/cli/export.js';
 import type { CliOutput } from '../src/cli/kit/output.js';
+import { runCliToExitCode } from '../src/cli/run-cli.js';
 import { enrichedRow, testClickHouse } from './fixtures.js';
 
 /** The FOCUS 1.2 columns, then burnrate's x_ columns — written out here, not imported, on purpose. */
@@ -228,9 +229,14 @@ function capture(): CliOutput & { stdout: string[]; stderr: string[] } {
   return { stdout, stderr, out: (s) => stdout.push(s), err: (s) => stderr.push(s), interactive: false };
 }
 
-async function exportTo(argv: string[], deps: ExportDeps = {}) {
+/** `burnrate export focus …` exactly as main.ts runs it: printed errors and exit codes included. */
+function focus(argv: string[], io: CliOutput, host: { env?: NodeJS.ProcessEnv; now?: () => number } = {}) {
+  return runCliToExitCode(['export', 'focus', ...argv], { onSignal: () => {}, env, ...host }, io);
+}
+
+async function exportTo(argv: string[], host: { env?: NodeJS.ProcessEnv; now?: () => number } = {}) {
   const io = capture();
-  const code = await runExport(['focus', ...argv], io, { env, ...deps });
+  const code = await focus(argv, io, host);
   return { code, stdout: io.stdout.join(''), stderr: io.stderr.join('') };
 }
 
@@ -367,7 +373,7 @@ describe('burnrate export focus', () => {
 
     // Interactive: the progress bar goes to stderr only; stdout carries the same CSV.
     const io = { ...capture(), interactive: true };
-    expect(await runExport(['focus', '--from', '2026-10-01', '--to', '2026-11-01'], io, { env })).toBe(0);
+    expect(await focus(['--from', '2026-10-01', '--to', '2026-11-01'], io)).toBe(0);
     expect(io.stdout.join('')).toBe(file);
 
     const hourly = await exportTo(['--from', '2026-10-01', '--to', '2026-11-01', '--grain', 'hour']);
@@ -407,7 +413,7 @@ describe('burnrate export focus: bad input', () => {
     [
       'a bad date',
       ['--from', '2026-13-01', '--to', '2026-11-01'],
-      /^burnrate export: --from "2026-13-01" is not a date/,
+      /^burnrate: --from "2026-13-01" is not a date/,
     ],
     ['--from after --to', ['--from', '2026-11-01', '--to', '2026-10-01'], /--from .* is not before --to/],
     ['an unknown grain', ['--grain', 'week', '--from', '2026-10-01', '--to', '2026-11-01'], /--grain "week"/],
@@ -445,16 +451,18 @@ describe('burnrate export focus: bad input', () => {
     expect(readdirSync(outDir)).toEqual(['plain']);
   });
 
-  it('leaves no file behind when the export fails part-way (exit 1)', async () => {
+  it('leaves no file behind when the export fails part-way (a database to fix: exit 2, as main.ts exits)', async () => {
     const outDir = mkdtempSync(join(tmpdir(), 'burnrate-focus-bad-'));
     const io = capture();
-    const code = await runExport(
-      ['focus', '--from', '2026-10-01', '--to', '2026-11-01', '--out', join(outDir, 'x.csv')],
+    const code = await focus(
+      ['--from', '2026-10-01', '--to', '2026-11-01', '--out', join(outDir, 'x.csv')],
       io,
-      { env: { ...env, CLICKHOUSE_DATABASE: 'no_such_db' } },
+      {
+        env: { ...env, CLICKHOUSE_DATABASE: 'no_such_db' },
+      },
     );
-    expect(code).toBe(1);
-    expect(io.stderr.join('')).toMatch(/^burnrate export: /);
+    expect(code).toBe(2);
+    expect(io.stderr.join('')).toMatch(/^burnrate: /);
     expect(readdirSync(outDir)).toEqual([]);
   });
 });

@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { parseCatalog } from '@burnrate/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliOutput } from '../src/cli/kit/output.js';
-import { runCommand } from '../src/cli/kit/run-command.js';
-import { createPricesCommand } from '../src/cli/prices.js';
+import { runCliToExitCode } from '../src/cli/run-cli.js';
 import { enrichedRow, testClickHouse } from './fixtures.js';
 
 const LITELLM = new URL('../../core/test/fixtures/litellm-prices.json', import.meta.url).pathname;
@@ -20,7 +19,7 @@ async function prices(argv: string[], env: NodeJS.ProcessEnv = {}) {
   const out: string[] = [];
   const err: string[] = [];
   const output: CliOutput = { out: (t) => out.push(t), err: (t) => err.push(t), interactive: false };
-  const code = await runCommand(createPricesCommand(output, env), argv, output);
+  const code = await runCliToExitCode(['prices', ...argv], { onSignal: () => {}, env }, output);
   return { code, out: out.join(''), err: err.join('') };
 }
 
@@ -62,12 +61,10 @@ describe('burnrate prices import-litellm', () => {
   it('refuses a missing or malformed file in one sentence and writes nothing', async () => {
     const out = join(dir, 'never.json');
     const missing = await prices(['import-litellm', join(dir, 'absent.json'), '--out', out]);
-    expect(missing.code).toBe(1);
-    expect(missing.err).toMatch(
-      /^burnrate prices: import-litellm FILE names .*absent\.json, which cannot be read/,
-    );
+    expect(missing.code).toBe(2);
+    expect(missing.err).toMatch(/^burnrate: import-litellm FILE names .*absent\.json, which cannot be read/);
     const bad = await prices(['import-litellm', write('bad.json', '{"gpt-4o": {'), '--out', out]);
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/bad\.json, which is not JSON/);
     expect(bad.err.trim().split('\n')).toHaveLength(1);
     expect(existsSync(out)).toBe(false);
@@ -102,7 +99,7 @@ describe('burnrate prices list', () => {
       ],
     });
     const r = await prices(['list', '--prices', file]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.out).toBe('');
     expect(r.err).toContain('overlaps entry "openai/gpt-4o@2024"');
     expect(r.err).toContain('openai/gpt-4o@2025');
@@ -224,10 +221,10 @@ describe('burnrate prices diff (real chDB)', () => {
       ],
     });
     const r = await prices(['diff', A(), B(), ...range], { ...env(), BURNRATE_OVERRIDES_FILE: overrides });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.out).toBe('');
     expect(r.err).toMatch(
-      /^burnrate prices: BURNRATE_OVERRIDES_FILE \(.*overlap-overrides\.json\) \(field overrides\[1\]\.valid_from\): .*overlaps override "x1"/,
+      /^burnrate: BURNRATE_OVERRIDES_FILE \(.*overlap-overrides\.json\) \(field overrides\[1\]\.valid_from\): .*overlaps override "x1"/,
     );
   });
 });

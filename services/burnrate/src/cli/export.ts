@@ -4,7 +4,6 @@ import { basename, dirname, join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
-  BurnrateError,
   ConfigError,
   formatInstant,
   loadBundledCatalog,
@@ -13,7 +12,7 @@ import {
   ValidationError,
 } from '@burnrate/core';
 import { SingleBar } from 'cli-progress';
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
 import { stringify } from 'csv-stringify';
 import { createClickHouseClient } from '../clickhouse/client.js';
 import { loadConfig } from '../config/load.js';
@@ -187,14 +186,11 @@ async function exportFocus(
 
 /**
  * `burnrate export focus`: priced usage as FOCUS 1.2 CSV (docs/focus.md). Commander errors and bad
- * flags are thrown (exitOverride), so the caller decides the exit code; see runExport.
+ * flags are thrown, and runCli/exitCodeFor decide the exit code.
  */
 export function createExportCommand(output: CliOutput = processOutput, deps: ExportDeps = {}): Command {
   const resolved: Required<ExportDeps> = { env: deps.env ?? process.env, now: deps.now ?? Date.now };
-  const command = new Command('export')
-    .description('write priced usage in a standard format')
-    .exitOverride()
-    .configureOutput({ writeOut: (s) => output.out(s), writeErr: (s) => output.err(s) });
+  const command = new Command('export').description('write priced usage in a standard format');
   command
     .command('focus')
     .description(
@@ -215,30 +211,4 @@ export function createExportCommand(output: CliOutput = processOutput, deps: Exp
     )
     .action((options: FocusOptions) => exportFocus(options, output, resolved));
   return command;
-}
-
-/**
- * Runs `burnrate export …` with argv after `export`. Exit codes: 0 done or help; 2 bad arguments
- * (one sentence on stderr, nothing written); 1 the export failed (nothing written with --out).
- */
-export async function runExport(
-  argv: string[],
-  output: CliOutput = processOutput,
-  deps: ExportDeps = {},
-): Promise<number> {
-  try {
-    await createExportCommand(output, deps).parseAsync(argv, { from: 'user' });
-    return 0;
-  } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
-    if (error instanceof ValidationError) {
-      output.err(`burnrate export: ${error.message}\n`);
-      return 2;
-    }
-    if (error instanceof BurnrateError) {
-      output.err(`burnrate export: ${error.message}\n`);
-      return 1;
-    }
-    throw error;
-  }
 }

@@ -7,7 +7,7 @@ import { clickHouseTarget } from '../runtime/app.js';
 import { openClickHouse } from './kit/open-clickhouse.js';
 import { type CliOutput, processOutput, renderTable, toJson, usd } from './kit/output.js';
 import { resolvePeriod, withPeriodOptions } from './kit/period.js';
-import { CommandExit } from './kit/run-command.js';
+import { CommandExit } from './program.js';
 
 function signed(nanos: bigint): string {
   return nanos < 0n ? `-${usd(-nanos)}` : `${nanos > 0n ? '+' : ''}${usd(nanos)}`;

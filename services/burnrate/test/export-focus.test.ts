@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveExportPeriod } from '../src/cli/export.js';
 import type { CliOutput } from '../src/cli/kit/output.js';
 import { runCliToExitCode } from '../src/cli/run-cli.js';
-import { enrichedRow, testClickHouse } from './fixtures.js';
+import { createClickHouseHttpServer } from '../src/clickhouse/http/index.js';
+import { enrichedRow, silentLogger, testClickHouse } from './fixtures.js';
 
 /** The FOCUS 1.2 columns, then burnrate's x_ columns — written out here, not imported, on purpose. */
 const EXPECTED_HEADER = [
@@ -219,7 +220,13 @@ beforeAll(async () => {
   const prices = join(dir, 'prices.json');
   writeFileSync(prices, JSON.stringify(CATALOG));
   // The command opens this file's chDB directory a second time, as a separate `burnrate export` would.
-  env = { BURNRATE_DATA_DIR: ch.path, CLICKHOUSE_DATABASE: ch.database, BURNRATE_PRICES_FILE: prices };
+  // No running burnrate serves the HTTP interface (port 1 refuses), so it does open the directory.
+  env = {
+    BURNRATE_DATA_DIR: ch.path,
+    CLICKHOUSE_DATABASE: ch.database,
+    BURNRATE_PRICES_FILE: prices,
+    CLICKHOUSE_HTTP_PORT: '1',
+  };
 });
 afterAll(() => ch.client.close());
 
@@ -389,6 +396,37 @@ describe('burnrate export focus', () => {
     }
     const total = (rs: Record<string, string>[]) => rs.reduce((s, r) => s + BigInt(r.x_BilledCostNanos!), 0n);
     expect(total(csv.rows)).toBe(total(rows));
+  });
+
+  it('reads through the HTTP interface of a running burnrate that owns chDB, as the read-only analyst', async () => {
+    const server = createClickHouseHttpServer({
+      client: ch.client,
+      host: '127.0.0.1',
+      port: 0,
+      defaultDatabase: ch.database,
+      users: [{ name: 'focus-analyst', password: 'pw', readonly: true }],
+      logger: silentLogger,
+    });
+    const { url } = await server.start();
+    try {
+      // A data directory this process cannot open (a plain file): only the HTTP interface works.
+      const owned = join(dir, 'owned-by-burnrate-run');
+      writeFileSync(owned, '');
+      const result = await exportTo(['--from', '2026-10-01', '--to', '2026-11-01'], {
+        env: {
+          ...env,
+          BURNRATE_DATA_DIR: owned,
+          CLICKHOUSE_HTTP_HOST: '127.0.0.1',
+          CLICKHOUSE_HTTP_PORT: new URL(url).port,
+          CLICKHOUSE_ANALYST_USER: 'focus-analyst',
+          CLICKHOUSE_ANALYST_PASSWORD: 'pw',
+        },
+      });
+      expect([result.code, result.stderr]).toEqual([0, '']);
+      expect(result.stdout).toBe(readFileSync(join(dir, 'october.csv'), 'utf8'));
+    } finally {
+      await server.stop();
+    }
   });
 
   it('defaults to the last full calendar month (UTC)', async () => {

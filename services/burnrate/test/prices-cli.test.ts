@@ -5,7 +5,8 @@ import { parseCatalog } from '@burnrate/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliOutput } from '../src/cli/kit/output.js';
 import { runCliToExitCode } from '../src/cli/run-cli.js';
-import { enrichedRow, testClickHouse } from './fixtures.js';
+import { createClickHouseHttpServer } from '../src/clickhouse/http/index.js';
+import { enrichedRow, silentLogger, testClickHouse } from './fixtures.js';
 
 const LITELLM = new URL('../../core/test/fixtures/litellm-prices.json', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'burnrate-prices-cli-'));
@@ -150,7 +151,11 @@ describe('burnrate prices diff (real chDB)', () => {
         entry('openai/new-model@2024', 'new-model', '1.00', '4.00'),
       ],
     });
-  const env = () => ({ BURNRATE_DATA_DIR: ch.path, CLICKHOUSE_DATABASE: ch.database });
+  const env = () => ({
+    BURNRATE_DATA_DIR: ch.path,
+    CLICKHOUSE_DATABASE: ch.database,
+    CLICKHOUSE_HTTP_PORT: '1',
+  });
   const range = ['--from', '2026-09-21', '--to', '2026-09-22'];
 
   it('sums the facts under A and under B per model, exactly, and writes nothing', async () => {
@@ -187,6 +192,32 @@ describe('burnrate prices diff (real chDB)', () => {
       })
       .then((q) => q.json());
     expect(after).toEqual(before);
+  });
+
+  it('reads through a running burnrate that owns chDB, as the read-only analyst (no migrations)', async () => {
+    const server = createClickHouseHttpServer({
+      client: ch.client,
+      host: '127.0.0.1',
+      port: 0,
+      defaultDatabase: ch.database,
+      users: [{ name: 'diff-analyst', password: 'pw', readonly: true }],
+      logger: silentLogger,
+    });
+    const { url } = await server.start();
+    try {
+      const r = await prices(['diff', A(), B(), ...range, '--json'], {
+        ...env(),
+        BURNRATE_DATA_DIR: write('owned-by-burnrate-run', ''),
+        CLICKHOUSE_HTTP_HOST: '127.0.0.1',
+        CLICKHOUSE_HTTP_PORT: new URL(url).port,
+        CLICKHOUSE_ANALYST_USER: 'diff-analyst',
+        CLICKHOUSE_ANALYST_PASSWORD: 'pw',
+      });
+      expect([r.code, r.err]).toEqual([0, '']);
+      expect(JSON.parse(r.out).total).toMatchObject({ facts: 4, cost_a_nanos: '8400000' });
+    } finally {
+      await server.stop();
+    }
   });
 
   it('applies BURNRATE_OVERRIDES_FILE to both sides, per customer', async () => {

@@ -14,7 +14,6 @@ import {
 import { SingleBar } from 'cli-progress';
 import { Command } from 'commander';
 import { stringify } from 'csv-stringify';
-import { createClickHouseClient } from '../clickhouse/client.js';
 import { loadConfig } from '../config/load.js';
 import {
   countFocusRows,
@@ -28,7 +27,7 @@ import {
   overriddenListCosts,
   rowKey,
 } from '../export/focus.js';
-import { clickHouseTarget } from '../runtime/app.js';
+import { openReadDb } from './kit/clickhouse.js';
 import { type CliOutput, processOutput } from './kit/output.js';
 import { type Period, parseWhen, resolvePeriod } from './kit/period.js';
 
@@ -144,7 +143,9 @@ async function exportFocus(
   try {
     const config = loadConfig(deps.env);
     const catalog = loadCatalog(config.BURNRATE_PRICES_FILE);
-    const client = createClickHouseClient(clickHouseTarget(config), { requestTimeoutMs: 3_600_000 });
+    // Read-only, as every read command: through a running burnrate's HTTP interface when it owns chDB.
+    const db = await openReadDb(config, { requestTimeoutMs: 3_600_000 });
+    const client = db.client;
     try {
       const query: FocusQuery = {
         client,
@@ -175,7 +176,7 @@ async function exportFocus(
         bar?.stop();
       }
     } finally {
-      await client.close();
+      await db.close();
     }
     if (temp && options.out !== undefined) renameSync(temp, options.out);
     done = true;

@@ -6,7 +6,7 @@ import { createProgressBar } from '../reprice/progress.js';
 import { repriceRange } from '../reprice/run.js';
 import { formatSummary } from '../reprice/tally.js';
 import { clickHouseTarget } from '../runtime/app.js';
-import { openClickHouse } from './kit/open-clickhouse.js';
+import { openClickHouseForWrite } from './kit/open-clickhouse.js';
 import { type CliOutput, processOutput } from './kit/output.js';
 import { CommandExit } from './program.js';
 
@@ -28,7 +28,7 @@ export function createRepriceCommand(
       }
       const config = loadConfig(env);
       const reference = loadReference(args, config);
-      const client = await openClickHouse(clickHouseTarget(config), config.CLICKHOUSE_DATABASE);
+      const client = await openClickHouseForWrite(clickHouseTarget(config), config.CLICKHOUSE_DATABASE);
       try {
         const progress = createProgressBar({ isTTY: output.interactive, write: (text) => output.err(text) });
         const summary = await repriceRange(

@@ -27,7 +27,7 @@ function settingFor(target: ClickHouseTarget, urlGiven: boolean): string {
 }
 
 /** A ClickHouse client for reading; chDB's directory may be owned by a running burnrate. */
-export function openClickHouse(target: ClickHouseTarget): ClickHouseClient {
+export function openClickHouse(target: ClickHouseTarget, requestTimeoutMs = 60_000): ClickHouseClient {
   if (target.kind === 'server') {
     // As createClickHouseClient makes it, but silent: the one sentence printed on failure says it
     // all, and the client's own error log would repeat it with a stack trace on the terminal.
@@ -36,12 +36,12 @@ export function openClickHouse(target: ClickHouseTarget): ClickHouseClient {
       username: target.username,
       password: target.password,
       clickhouse_settings: { ...CLICKHOUSE_SETTINGS },
-      request_timeout: 60_000,
+      request_timeout: requestTimeoutMs,
       log: { level: ClickHouseLogLevel.OFF },
     });
   }
   try {
-    return createClickHouseClient(target);
+    return createClickHouseClient(target, { requestTimeoutMs });
   } catch (error) {
     throw new ConfigError(
       'BURNRATE_DATA_DIR',
@@ -77,9 +77,16 @@ export async function readTarget(config: Config): Promise<ClickHouseTarget> {
   return target;
 }
 
-export async function openReadDb(config: Config): Promise<ReadDb> {
+/**
+ * The one opener for commands that only read (every read command, `export focus`, `prices diff`):
+ * never migrates, and works while `burnrate run` owns chDB. `requestTimeoutMs` for long exports.
+ */
+export async function openReadDb(
+  config: Config,
+  options: { requestTimeoutMs?: number } = {},
+): Promise<ReadDb> {
   const target = await readTarget(config);
-  const client = openClickHouse(target);
+  const client = openClickHouse(target, options.requestTimeoutMs);
   return {
     database: config.CLICKHOUSE_DATABASE,
     client,

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { usdToNanos } from '@burnrate/core';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify as stringifyYaml } from 'yaml';
 import { resolveExportPeriod } from '../src/cli/export.js';
 import type { CliOutput } from '../src/cli/kit/output.js';
 import { runCliToExitCode } from '../src/cli/run-cli.js';
@@ -427,6 +428,16 @@ describe('burnrate export focus', () => {
     } finally {
       await server.stop();
     }
+  });
+
+  it('reads a YAML BURNRATE_PRICES_FILE as the enricher and reprice do', async () => {
+    const yaml = join(dir, 'prices.yaml');
+    writeFileSync(yaml, stringifyYaml(CATALOG));
+    const result = await exportTo(['--from', '2026-10-01', '--to', '2026-11-01'], {
+      env: { ...env, BURNRATE_PRICES_FILE: yaml },
+    });
+    expect([result.code, result.stderr]).toEqual([0, '']);
+    expect(result.stdout).toBe(readFileSync(join(dir, 'october.csv'), 'utf8'));
   });
 
   it('defaults to the last full calendar month (UTC)', async () => {

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseCatalog } from '@burnrate/core';
@@ -70,6 +70,32 @@ describe('burnrate prices import-litellm', () => {
     expect(bad.err.trim().split('\n')).toHaveLength(1);
     expect(existsSync(out)).toBe(false);
     expect((await prices(['import-litellm', LITELLM, '--json'])).code).toBe(2);
+  });
+});
+
+describe('burnrate prices import-litellm --out: atomic, exclusive temporary file', () => {
+  it('never writes through a file planted where a predictable temporary name would be', async () => {
+    const outDir = mkdtempSync(join(tmpdir(), 'burnrate-import-out-'));
+    const out = join(outDir, 'catalog.json');
+    const victim = join(outDir, 'victim.txt');
+    writeFileSync(victim, 'untouched');
+    symlinkSync(victim, `${out}.${process.pid}.tmp`);
+    const r = await prices(['import-litellm', LITELLM, '--out', out, '--as-of', '2026-11-01', '--json']);
+    expect(r.code).toBe(0);
+    expect(readFileSync(victim, 'utf8')).toBe('untouched');
+    expect(parseCatalog(JSON.parse(readFileSync(out, 'utf8'))).entries).toHaveLength(11);
+    // Only the catalog, the victim and the planted link: no temporary file left behind.
+    expect(readdirSync(outDir).sort()).toEqual(
+      ['catalog.json', 'catalog.json.' + process.pid + '.tmp', 'victim.txt'].sort(),
+    );
+  });
+
+  it('refuses an --out in a missing directory in one sentence (exit 2)', async () => {
+    const r = await prices(['import-litellm', LITELLM, '--out', '/nonexistent-burnrate-dir/c.json']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(
+      /^burnrate: --out \/nonexistent-burnrate-dir\/c\.json cannot be written \(ENOENT\)/,
+    );
   });
 });
 

@@ -1,16 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { closeSync, createWriteStream, openSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { createWriteStream, renameSync, rmSync } from 'node:fs';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import {
-  ConfigError,
-  formatInstant,
-  loadBundledCatalog,
-  type PriceCatalog,
-  parseCatalog,
-  ValidationError,
-} from '@burnrate/core';
+import { formatInstant, ValidationError } from '@burnrate/core';
 import { SingleBar } from 'cli-progress';
 import { Command } from 'commander';
 import { stringify } from 'csv-stringify';
@@ -27,6 +18,8 @@ import {
   overriddenListCosts,
   rowKey,
 } from '../export/focus.js';
+import { loadReference } from '../pricing/reference-files.js';
+import { createTemp } from './kit/atomic-file.js';
 import { openReadDb } from './kit/clickhouse.js';
 import { type CliOutput, processOutput } from './kit/output.js';
 import { type Period, parseWhen, resolvePeriod } from './kit/period.js';
@@ -90,36 +83,6 @@ function parseGrain(text: string): Grain {
   );
 }
 
-function loadCatalog(file: string | undefined): PriceCatalog {
-  if (!file) return loadBundledCatalog();
-  let value: unknown;
-  try {
-    value = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new ConfigError(
-      'BURNRATE_PRICES_FILE',
-      `BURNRATE_PRICES_FILE names ${file}, which cannot be read as JSON: ${(error as Error).message}.`,
-    );
-  }
-  return parseCatalog(value);
-}
-
-/** A temporary file next to --out, renamed over it only once the export is complete. */
-function createTemp(out: string): string {
-  const path = join(dirname(out), `.${basename(out)}.${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    closeSync(openSync(path, 'wx'));
-    return path;
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new ValidationError(
-      '--out',
-      `--out ${out} cannot be written (${reason}): give a file in an existing, writable directory.`,
-      'invalid_argument',
-    );
-  }
-}
-
 function stdoutSink(output: CliOutput): Writable {
   if (output === processOutput) return process.stdout;
   return new Writable({
@@ -142,7 +105,8 @@ async function exportFocus(
   let done = false;
   try {
     const config = loadConfig(deps.env);
-    const catalog = loadCatalog(config.BURNRATE_PRICES_FILE);
+    // The catalog as the enricher and reprice read it: JSON or YAML, validated, else the bundled one.
+    const catalog = loadReference({}, config).prices;
     // Read-only, as every read command: through a running burnrate's HTTP interface when it owns chDB.
     const db = await openReadDb(config, { requestTimeoutMs: 3_600_000 });
     const client = db.client;

@@ -9,6 +9,7 @@ import {
 import { classifyClickHouseError } from '../../clickhouse/errors.js';
 import type { Config } from '../../config/load.js';
 import { clickHouseTarget } from '../../runtime/app.js';
+import { httpUrl } from '../../runtime/http-url.js';
 
 /** ClickHouse as a read command sees it: parameterized queries, failures as one sentence. */
 export interface ReadDb {
@@ -59,7 +60,7 @@ export function openClickHouse(target: ClickHouseTarget, requestTimeoutMs = 60_0
 export async function readTarget(config: Config): Promise<ClickHouseTarget> {
   const target = clickHouseTarget(config);
   if (target.kind === 'server') return target;
-  const url = `http://${config.CLICKHOUSE_HTTP_HOST}:${config.CLICKHOUSE_HTTP_PORT}`;
+  const url = httpUrl(config.CLICKHOUSE_HTTP_HOST, config.CLICKHOUSE_HTTP_PORT);
   try {
     const ping = await fetch(`${url}/ping`, { signal: AbortSignal.timeout(500) });
     await ping.body?.cancel();

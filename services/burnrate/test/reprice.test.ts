@@ -567,10 +567,10 @@ describe('burnrate reprice (the command)', () => {
     const io: CliOutput = { out: (s) => out.push(s), err: (s) => err.push(s), interactive: false };
     // The CLI opens this file's chDB directory a second time, as a separate `burnrate reprice` would.
     const env = { BURNRATE_DATA_DIR: ch.path, CLICKHOUSE_DATABASE: db };
-    const repriceCommand = (args: string[], output: CliOutput) =>
+    const burnrateReprice = (args: string[], output: CliOutput) =>
       runCliToExitCode(['reprice', ...args], { onSignal: () => {}, env }, output);
     const argv = ['--from', '2026-09-21', '--to', '2026-09-22', '--prices', prices];
-    expect(await repriceCommand(argv, io)).toBe(0);
+    expect(await burnrateReprice(argv, io)).toBe(0);
 
     const before = rows.reduce((s, r) => s + BigInt(r.cost_total_nanos as number), 0n);
     const after = [...(await facts(db)).values()].reduce((s, f) => s + BigInt(f.cost_total_nanos), 0n);
@@ -583,10 +583,10 @@ describe('burnrate reprice (the command)', () => {
     expect(err.join('')).toContain('40/40 facts');
 
     err.length = 0;
-    expect(await repriceCommand(['--from', '2026-09-21', '--to', 'soon'], io)).toBe(2);
+    expect(await burnrateReprice(['--from', '2026-09-21', '--to', 'soon'], io)).toBe(2);
     expect(err.join('')).toContain('--to must be an ISO-8601 date');
     err.length = 0;
-    expect(await repriceCommand([...argv.slice(0, 4), '--prices', join(dir, 'missing.json')], io)).toBe(2);
+    expect(await burnrateReprice([...argv.slice(0, 4), '--prices', join(dir, 'missing.json')], io)).toBe(2);
     expect(err.join('')).toContain('--prices names');
   });
 });

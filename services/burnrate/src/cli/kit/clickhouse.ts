@@ -28,7 +28,7 @@ function settingFor(target: ClickHouseTarget, urlGiven: boolean): string {
 }
 
 /** A ClickHouse client for reading; chDB's directory may be owned by a running burnrate. */
-export function openClickHouse(target: ClickHouseTarget, requestTimeoutMs = 60_000): ClickHouseClient {
+function readClient(target: ClickHouseTarget, requestTimeoutMs = 60_000): ClickHouseClient {
   if (target.kind === 'server') {
     // As createClickHouseClient makes it, but silent: the one sentence printed on failure says it
     // all, and the client's own error log would repeat it with a stack trace on the terminal.
@@ -87,7 +87,7 @@ export async function openReadDb(
   options: { requestTimeoutMs?: number } = {},
 ): Promise<ReadDb> {
   const target = await readTarget(config);
-  const client = openClickHouse(target, options.requestTimeoutMs);
+  const client = readClient(target, options.requestTimeoutMs);
   return {
     database: config.CLICKHOUSE_DATABASE,
     client,

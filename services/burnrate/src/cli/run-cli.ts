@@ -57,7 +57,7 @@ export async function runCliToExitCode(
 /**
  * `burnrate <command>`: returns the exit code. Usage errors (unknown command or flag, a flag
  * without its value) print one line and return 2; a command's own typed errors are thrown, and
- * main.ts prints them (BurnrateError → 2, anything else → 1).
+ * runCliToExitCode (what main.ts calls) prints them and maps them with exitCodeFor.
  */
 export async function runCli(
   argv: string[],

@@ -4,9 +4,12 @@ import { join } from 'node:path';
 import { usdToNanos } from '@burnrate/core';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ExportDeps, resolveExportPeriod, runExport } from '../src/cli/export.js';
+import { stringify as stringifyYaml } from 'yaml';
+import { resolveExportPeriod } from '../src/cli/export.js';
 import type { CliOutput } from '../src/cli/kit/output.js';
-import { enrichedRow, testClickHouse } from './fixtures.js';
+import { runCliToExitCode } from '../src/cli/run-cli.js';
+import { createClickHouseHttpServer } from '../src/clickhouse/http/index.js';
+import { enrichedRow, silentLogger, testClickHouse } from './fixtures.js';
 
 /** The FOCUS 1.2 columns, then burnrate's x_ columns — written out here, not imported, on purpose. */
 const EXPECTED_HEADER = [
@@ -218,7 +221,13 @@ beforeAll(async () => {
   const prices = join(dir, 'prices.json');
   writeFileSync(prices, JSON.stringify(CATALOG));
   // The command opens this file's chDB directory a second time, as a separate `burnrate export` would.
-  env = { BURNRATE_DATA_DIR: ch.path, CLICKHOUSE_DATABASE: ch.database, BURNRATE_PRICES_FILE: prices };
+  // No running burnrate serves the HTTP interface (port 1 refuses), so it does open the directory.
+  env = {
+    BURNRATE_DATA_DIR: ch.path,
+    CLICKHOUSE_DATABASE: ch.database,
+    BURNRATE_PRICES_FILE: prices,
+    CLICKHOUSE_HTTP_PORT: '1',
+  };
 });
 afterAll(() => ch.client.close());
 
@@ -228,9 +237,14 @@ function capture(): CliOutput & { stdout: string[]; stderr: string[] } {
   return { stdout, stderr, out: (s) => stdout.push(s), err: (s) => stderr.push(s), interactive: false };
 }
 
-async function exportTo(argv: string[], deps: ExportDeps = {}) {
+/** `burnrate export focus …` exactly as main.ts runs it: printed errors and exit codes included. */
+function focus(argv: string[], io: CliOutput, host: { env?: NodeJS.ProcessEnv; now?: () => number } = {}) {
+  return runCliToExitCode(['export', 'focus', ...argv], { onSignal: () => {}, env, ...host }, io);
+}
+
+async function exportTo(argv: string[], host: { env?: NodeJS.ProcessEnv; now?: () => number } = {}) {
   const io = capture();
-  const code = await runExport(['focus', ...argv], io, { env, ...deps });
+  const code = await focus(argv, io, host);
   return { code, stdout: io.stdout.join(''), stderr: io.stderr.join('') };
 }
 
@@ -367,7 +381,7 @@ describe('burnrate export focus', () => {
 
     // Interactive: the progress bar goes to stderr only; stdout carries the same CSV.
     const io = { ...capture(), interactive: true };
-    expect(await runExport(['focus', '--from', '2026-10-01', '--to', '2026-11-01'], io, { env })).toBe(0);
+    expect(await focus(['--from', '2026-10-01', '--to', '2026-11-01'], io)).toBe(0);
     expect(io.stdout.join('')).toBe(file);
 
     const hourly = await exportTo(['--from', '2026-10-01', '--to', '2026-11-01', '--grain', 'hour']);
@@ -383,6 +397,47 @@ describe('burnrate export focus', () => {
     }
     const total = (rs: Record<string, string>[]) => rs.reduce((s, r) => s + BigInt(r.x_BilledCostNanos!), 0n);
     expect(total(csv.rows)).toBe(total(rows));
+  });
+
+  it('reads through the HTTP interface of a running burnrate that owns chDB, as the read-only analyst', async () => {
+    const server = createClickHouseHttpServer({
+      client: ch.client,
+      host: '127.0.0.1',
+      port: 0,
+      defaultDatabase: ch.database,
+      users: [{ name: 'focus-analyst', password: 'pw', readonly: true }],
+      logger: silentLogger,
+    });
+    const { url } = await server.start();
+    try {
+      // A data directory this process cannot open (a plain file): only the HTTP interface works.
+      const owned = join(dir, 'owned-by-burnrate-run');
+      writeFileSync(owned, '');
+      const result = await exportTo(['--from', '2026-10-01', '--to', '2026-11-01'], {
+        env: {
+          ...env,
+          BURNRATE_DATA_DIR: owned,
+          CLICKHOUSE_HTTP_HOST: '127.0.0.1',
+          CLICKHOUSE_HTTP_PORT: new URL(url).port,
+          CLICKHOUSE_ANALYST_USER: 'focus-analyst',
+          CLICKHOUSE_ANALYST_PASSWORD: 'pw',
+        },
+      });
+      expect([result.code, result.stderr]).toEqual([0, '']);
+      expect(result.stdout).toBe(readFileSync(join(dir, 'october.csv'), 'utf8'));
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('reads a YAML BURNRATE_PRICES_FILE as the enricher and reprice do', async () => {
+    const yaml = join(dir, 'prices.yaml');
+    writeFileSync(yaml, stringifyYaml(CATALOG));
+    const result = await exportTo(['--from', '2026-10-01', '--to', '2026-11-01'], {
+      env: { ...env, BURNRATE_PRICES_FILE: yaml },
+    });
+    expect([result.code, result.stderr]).toEqual([0, '']);
+    expect(result.stdout).toBe(readFileSync(join(dir, 'october.csv'), 'utf8'));
   });
 
   it('defaults to the last full calendar month (UTC)', async () => {
@@ -407,7 +462,7 @@ describe('burnrate export focus: bad input', () => {
     [
       'a bad date',
       ['--from', '2026-13-01', '--to', '2026-11-01'],
-      /^burnrate export: --from "2026-13-01" is not a date/,
+      /^burnrate: --from "2026-13-01" is not a date/,
     ],
     ['--from after --to', ['--from', '2026-11-01', '--to', '2026-10-01'], /--from .* is not before --to/],
     ['an unknown grain', ['--grain', 'week', '--from', '2026-10-01', '--to', '2026-11-01'], /--grain "week"/],
@@ -445,16 +500,18 @@ describe('burnrate export focus: bad input', () => {
     expect(readdirSync(outDir)).toEqual(['plain']);
   });
 
-  it('leaves no file behind when the export fails part-way (exit 1)', async () => {
+  it('leaves no file behind when the export fails part-way (a database to fix: exit 2, as main.ts exits)', async () => {
     const outDir = mkdtempSync(join(tmpdir(), 'burnrate-focus-bad-'));
     const io = capture();
-    const code = await runExport(
-      ['focus', '--from', '2026-10-01', '--to', '2026-11-01', '--out', join(outDir, 'x.csv')],
+    const code = await focus(
+      ['--from', '2026-10-01', '--to', '2026-11-01', '--out', join(outDir, 'x.csv')],
       io,
-      { env: { ...env, CLICKHOUSE_DATABASE: 'no_such_db' } },
+      {
+        env: { ...env, CLICKHOUSE_DATABASE: 'no_such_db' },
+      },
     );
-    expect(code).toBe(1);
-    expect(io.stderr.join('')).toMatch(/^burnrate export: /);
+    expect(code).toBe(2);
+    expect(io.stderr.join('')).toMatch(/^burnrate: /);
     expect(readdirSync(outDir)).toEqual([]);
   });
 });

@@ -1,12 +1,12 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseCatalog } from '@burnrate/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliOutput } from '../src/cli/kit/output.js';
-import { runCommand } from '../src/cli/kit/run-command.js';
-import { createPricesCommand } from '../src/cli/prices.js';
-import { enrichedRow, testClickHouse } from './fixtures.js';
+import { runCliToExitCode } from '../src/cli/run-cli.js';
+import { createClickHouseHttpServer } from '../src/clickhouse/http/index.js';
+import { enrichedRow, silentLogger, testClickHouse } from './fixtures.js';
 
 const LITELLM = new URL('../../core/test/fixtures/litellm-prices.json', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'burnrate-prices-cli-'));
@@ -20,7 +20,7 @@ async function prices(argv: string[], env: NodeJS.ProcessEnv = {}) {
   const out: string[] = [];
   const err: string[] = [];
   const output: CliOutput = { out: (t) => out.push(t), err: (t) => err.push(t), interactive: false };
-  const code = await runCommand(createPricesCommand(output, env), argv, output);
+  const code = await runCliToExitCode(['prices', ...argv], { onSignal: () => {}, env }, output);
   return { code, out: out.join(''), err: err.join('') };
 }
 
@@ -62,16 +62,40 @@ describe('burnrate prices import-litellm', () => {
   it('refuses a missing or malformed file in one sentence and writes nothing', async () => {
     const out = join(dir, 'never.json');
     const missing = await prices(['import-litellm', join(dir, 'absent.json'), '--out', out]);
-    expect(missing.code).toBe(1);
-    expect(missing.err).toMatch(
-      /^burnrate prices: import-litellm FILE names .*absent\.json, which cannot be read/,
-    );
+    expect(missing.code).toBe(2);
+    expect(missing.err).toMatch(/^burnrate: import-litellm FILE names .*absent\.json, which cannot be read/);
     const bad = await prices(['import-litellm', write('bad.json', '{"gpt-4o": {'), '--out', out]);
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/bad\.json, which is not JSON/);
     expect(bad.err.trim().split('\n')).toHaveLength(1);
     expect(existsSync(out)).toBe(false);
     expect((await prices(['import-litellm', LITELLM, '--json'])).code).toBe(2);
+  });
+});
+
+describe('burnrate prices import-litellm --out: atomic, exclusive temporary file', () => {
+  it('never writes through a file planted where a predictable temporary name would be', async () => {
+    const outDir = mkdtempSync(join(tmpdir(), 'burnrate-import-out-'));
+    const out = join(outDir, 'catalog.json');
+    const victim = join(outDir, 'victim.txt');
+    writeFileSync(victim, 'untouched');
+    symlinkSync(victim, `${out}.${process.pid}.tmp`);
+    const r = await prices(['import-litellm', LITELLM, '--out', out, '--as-of', '2026-11-01', '--json']);
+    expect(r.code).toBe(0);
+    expect(readFileSync(victim, 'utf8')).toBe('untouched');
+    expect(parseCatalog(JSON.parse(readFileSync(out, 'utf8'))).entries).toHaveLength(11);
+    // Only the catalog, the victim and the planted link: no temporary file left behind.
+    expect(readdirSync(outDir).sort()).toEqual(
+      ['catalog.json', 'catalog.json.' + process.pid + '.tmp', 'victim.txt'].sort(),
+    );
+  });
+
+  it('refuses an --out in a missing directory in one sentence (exit 2)', async () => {
+    const r = await prices(['import-litellm', LITELLM, '--out', '/nonexistent-burnrate-dir/c.json']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(
+      /^burnrate: --out \/nonexistent-burnrate-dir\/c\.json cannot be written \(ENOENT\)/,
+    );
   });
 });
 
@@ -102,7 +126,7 @@ describe('burnrate prices list', () => {
       ],
     });
     const r = await prices(['list', '--prices', file]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.out).toBe('');
     expect(r.err).toContain('overlaps entry "openai/gpt-4o@2024"');
     expect(r.err).toContain('openai/gpt-4o@2025');
@@ -153,7 +177,11 @@ describe('burnrate prices diff (real chDB)', () => {
         entry('openai/new-model@2024', 'new-model', '1.00', '4.00'),
       ],
     });
-  const env = () => ({ BURNRATE_DATA_DIR: ch.path, CLICKHOUSE_DATABASE: ch.database });
+  const env = () => ({
+    BURNRATE_DATA_DIR: ch.path,
+    CLICKHOUSE_DATABASE: ch.database,
+    CLICKHOUSE_HTTP_PORT: '1',
+  });
   const range = ['--from', '2026-09-21', '--to', '2026-09-22'];
 
   it('sums the facts under A and under B per model, exactly, and writes nothing', async () => {
@@ -192,6 +220,32 @@ describe('burnrate prices diff (real chDB)', () => {
     expect(after).toEqual(before);
   });
 
+  it('reads through a running burnrate that owns chDB, as the read-only analyst (no migrations)', async () => {
+    const server = createClickHouseHttpServer({
+      client: ch.client,
+      host: '127.0.0.1',
+      port: 0,
+      defaultDatabase: ch.database,
+      users: [{ name: 'diff-analyst', password: 'pw', readonly: true }],
+      logger: silentLogger,
+    });
+    const { url } = await server.start();
+    try {
+      const r = await prices(['diff', A(), B(), ...range, '--json'], {
+        ...env(),
+        BURNRATE_DATA_DIR: write('owned-by-burnrate-run', ''),
+        CLICKHOUSE_HTTP_HOST: '127.0.0.1',
+        CLICKHOUSE_HTTP_PORT: new URL(url).port,
+        CLICKHOUSE_ANALYST_USER: 'diff-analyst',
+        CLICKHOUSE_ANALYST_PASSWORD: 'pw',
+      });
+      expect([r.code, r.err]).toEqual([0, '']);
+      expect(JSON.parse(r.out).total).toMatchObject({ facts: 4, cost_a_nanos: '8400000' });
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('applies BURNRATE_OVERRIDES_FILE to both sides, per customer', async () => {
     const overrides = write(
       'overrides.yaml',
@@ -224,10 +278,10 @@ describe('burnrate prices diff (real chDB)', () => {
       ],
     });
     const r = await prices(['diff', A(), B(), ...range], { ...env(), BURNRATE_OVERRIDES_FILE: overrides });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.out).toBe('');
     expect(r.err).toMatch(
-      /^burnrate prices: BURNRATE_OVERRIDES_FILE \(.*overlap-overrides\.json\) \(field overrides\[1\]\.valid_from\): .*overlaps override "x1"/,
+      /^burnrate: BURNRATE_OVERRIDES_FILE \(.*overlap-overrides\.json\) \(field overrides\[1\]\.valid_from\): .*overlaps override "x1"/,
     );
   });
 });

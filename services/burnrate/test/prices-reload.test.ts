@@ -14,8 +14,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { makeUsageEvent } from '../../core/test/fixtures/usage-events.js';
 import type { CliOutput } from '../src/cli/kit/output.js';
-import { runCommand } from '../src/cli/kit/run-command.js';
-import { createPricesCommand } from '../src/cli/prices.js';
+import { runCliToExitCode } from '../src/cli/run-cli.js';
 import { unpackRows } from '../src/kafka/pack-rows.js';
 import type { TopicNames } from '../src/kafka/topics.js';
 import { encodeReference, publishReference } from '../src/pricing/prices-topic.js';
@@ -136,9 +135,9 @@ describe('published prices reach every enricher without a restart', () => {
     const out: string[] = [];
     const output: CliOutput = { out: (t) => out.push(t), err: (t) => out.push(t), interactive: false };
     const env = { KAFKA_BROKERS: inject('kafkaBrokers'), BURNRATE_TOPIC_PREFIX: prefix };
-    const code = await runCommand(
-      createPricesCommand(output, env),
-      ['publish', '--prices', prices, '--overrides', overrides],
+    const code = await runCliToExitCode(
+      ['prices', 'publish', '--prices', prices, '--overrides', overrides],
+      { onSignal: () => {}, env },
       output,
     );
     expect([code, out.join('')]).toEqual([
@@ -158,9 +157,9 @@ describe('published prices reach every enricher without a restart', () => {
     }
     // `prices list --published` shows what the enrichers now use.
     out.length = 0;
-    const listed = await runCommand(
-      createPricesCommand(output, env),
-      ['list', '--published', '--json'],
+    const listed = await runCliToExitCode(
+      ['prices', 'list', '--published', '--json'],
+      { onSignal: () => {}, env },
       output,
     );
     expect(listed).toBe(0);
@@ -195,18 +194,14 @@ describe('published prices reach every enricher without a restart', () => {
     const output: CliOutput = { out: (t) => err.push(t), err: (t) => err.push(t), interactive: false };
     const env = { KAFKA_BROKERS: inject('kafkaBrokers'), BURNRATE_TOPIC_PREFIX: prefix };
     const publish = (args: string[]) =>
-      runCommand(createPricesCommand(output, env), ['publish', ...args], output);
-    expect(await publish(['--overrides', join(dir, 'absent.yaml')])).toBe(1);
+      runCliToExitCode(['prices', 'publish', ...args], { onSignal: () => {}, env }, output);
+    expect(await publish(['--overrides', join(dir, 'absent.yaml')])).toBe(2);
     const malformed = join(dir, 'malformed-catalog.json');
     writeFileSync(malformed, '{"version": "v3", "entries": [');
-    expect(await publish(['--prices', malformed])).toBe(1);
+    expect(await publish(['--prices', malformed])).toBe(2);
     expect(err).toEqual([
-      expect.stringMatching(
-        /^burnrate prices: --overrides names .*absent\.yaml, which cannot be read: ENOENT/,
-      ),
-      expect.stringMatching(
-        /^burnrate prices: --prices names .*malformed-catalog\.json, which is not JSON: /,
-      ),
+      expect.stringMatching(/^burnrate: --overrides names .*absent\.yaml, which cannot be read: ENOENT/),
+      expect.stringMatching(/^burnrate: --prices names .*malformed-catalog\.json, which is not JSON: /),
     ]);
     expect(await high()).toBe(offsetBefore);
 

@@ -11,7 +11,8 @@ import {
   type UsageEvent,
 } from '@burnrate/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repriceCommand } from '../src/cli/reprice.js';
+import type { CliOutput } from '../src/cli/kit/output.js';
+import { runCliToExitCode } from '../src/cli/run-cli.js';
 import { createClickHouseClient } from '../src/clickhouse/client.js';
 import { createClickHouseHttpServer } from '../src/clickhouse/http/index.js';
 import { migrate } from '../src/clickhouse/migrate.js';
@@ -563,14 +564,13 @@ describe('burnrate reprice (the command)', () => {
     writeFileSync(prices, JSON.stringify(CATALOG_V2));
     const out: string[] = [];
     const err: string[] = [];
-    const io = {
-      stdout: { write: (s: string) => out.push(s) },
-      stderr: { write: (s: string) => err.push(s) },
-      // The CLI opens this file's chDB directory a second time, as a separate `burnrate reprice` would.
-      env: { BURNRATE_DATA_DIR: ch.path, CLICKHOUSE_DATABASE: db },
-    };
+    const io: CliOutput = { out: (s) => out.push(s), err: (s) => err.push(s), interactive: false };
+    // The CLI opens this file's chDB directory a second time, as a separate `burnrate reprice` would.
+    const env = { BURNRATE_DATA_DIR: ch.path, CLICKHOUSE_DATABASE: db };
+    const burnrateReprice = (args: string[], output: CliOutput) =>
+      runCliToExitCode(['reprice', ...args], { onSignal: () => {}, env }, output);
     const argv = ['--from', '2026-09-21', '--to', '2026-09-22', '--prices', prices];
-    expect(await repriceCommand(argv, io)).toBe(0);
+    expect(await burnrateReprice(argv, io)).toBe(0);
 
     const before = rows.reduce((s, r) => s + BigInt(r.cost_total_nanos as number), 0n);
     const after = [...(await facts(db)).values()].reduce((s, f) => s + BigInt(f.cost_total_nanos), 0n);
@@ -583,10 +583,10 @@ describe('burnrate reprice (the command)', () => {
     expect(err.join('')).toContain('40/40 facts');
 
     err.length = 0;
-    expect(await repriceCommand(['--from', '2026-09-21', '--to', 'soon'], io)).toBe(2);
+    expect(await burnrateReprice(['--from', '2026-09-21', '--to', 'soon'], io)).toBe(2);
     expect(err.join('')).toContain('--to must be an ISO-8601 date');
     err.length = 0;
-    expect(await repriceCommand([...argv.slice(0, 4), '--prices', join(dir, 'missing.json')], io)).toBe(1);
+    expect(await burnrateReprice([...argv.slice(0, 4), '--prices', join(dir, 'missing.json')], io)).toBe(2);
     expect(err.join('')).toContain('--prices names');
   });
 });

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { BurnrateError, ValidationError } from '@burnrate/core';
 import { Command } from 'commander';
 import { type Config, loadConfig } from '../config/load.js';
@@ -92,6 +93,18 @@ export function createAlertsCommand(
 }
 
 /**
+ * Waits `ms`, or less when `signal` aborts (the normal stop: Ctrl-C). Leaves no listener on the
+ * signal behind, however many polls a tail makes.
+ */
+export async function pause(ms: number, signal: AbortSignal): Promise<void> {
+  try {
+    await sleep(ms, undefined, { signal });
+  } catch (error) {
+    if ((error as Error).name !== 'AbortError') throw error;
+  }
+}
+
+/**
  * Follows the alerts table: every poll reads what was recorded since the newest alert seen (less a
  * margin for late inserts), and prints the message ids not printed yet.
  */
@@ -121,13 +134,7 @@ async function tail(
         else output.out(alertTable(fresh, header));
         header = false;
       }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, o.intervalMs);
-        signal.addEventListener('abort', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
+      await pause(o.intervalMs, signal);
     }
   } finally {
     await db.close();

@@ -112,25 +112,27 @@ export function createDlqCommand(output: CliOutput = processOutput): Command {
   ).action(async (o: PeriodOptions & { reason?: string; dryRun?: boolean }) => {
     const period = resolvePeriod(o, Date.now());
     await withKafka(async (kafka, topic, config) => {
-      const done = await requeuedIds(kafka, topic);
-      const pending = dedupe(inPeriod(await readDeadLetters(kafka, topic), period, o.reason)).filter(
-        (l) => !done.has(l.id) && l.payload_base64 !== '',
-      );
-      if (pending.length === 0) {
-        output.out(
-          'Nothing to requeue: every matching dead letter was requeued already (or there are none).\n',
-        );
-        return;
-      }
       const target = topicNames(config.BURNRATE_TOPIC_PREFIX).events;
+      const select = async () => {
+        const done = await requeuedIds(kafka, topic);
+        return dedupe(inPeriod(await readDeadLetters(kafka, topic), period, o.reason)).filter(
+          (l) => !done.has(l.id) && l.payload_base64 !== '',
+        );
+      };
+      const nothing =
+        'Nothing to requeue: every matching dead letter was requeued already (or there are none).\n';
+      const letters = (n: number) => `${n} dead letter${n === 1 ? '' : 's'}`;
       if (o.dryRun) {
+        const pending = await select();
         output.out(
-          `Would requeue ${pending.length} dead letter${pending.length === 1 ? '' : 's'} to ${target} (dry run: nothing sent).\n`,
+          pending.length === 0
+            ? nothing
+            : `Would requeue ${letters(pending.length)} to ${target} (dry run: nothing sent).\n`,
         );
         return;
       }
-      await requeue(kafka, topic, target, pending, output);
-      output.out(`Requeued ${pending.length} dead letter${pending.length === 1 ? '' : 's'} to ${target}.\n`);
+      const sent = await requeue(kafka, topic, target, select, output);
+      output.out(sent === 0 ? nothing : `Requeued ${letters(sent)} to ${target}.\n`);
     });
   });
   return dlq;
@@ -195,15 +197,19 @@ function letterText(l: DeadLetter & { requeued: boolean; payload: unknown }): st
 /**
  * Publishes the letters' original bytes and key to usage.events and, in the same Kafka transaction,
  * one record per letter (keyed by its id) to `<dlq>.requeued`: both or neither. A later requeue
- * skips the ids found there, and the fixed transactional id fences a concurrent requeue.
+ * skips the ids found there. Order matters: the transaction starts first (InitProducerId with the
+ * fixed transactional id fences any concurrent requeue and ends its open transaction), and only
+ * then does `select` read the markers (read committed) and the letters — so a run that committed
+ * before this one's read is seen, and one that had not is fenced and sends nothing. Returns how
+ * many letters were sent.
  */
-async function requeue(
+export async function requeue(
   kafka: Kafka,
   dlqTopic: string,
   target: string,
-  letters: DeadLetter[],
+  select: () => Promise<DeadLetter[]>,
   output: CliOutput,
-) {
+): Promise<number> {
   const markers = requeuedTopic(dlqTopic);
   const admin = kafka.admin();
   await admin.connect();
@@ -224,14 +230,24 @@ async function requeue(
     idempotent: true,
     maxInFlightRequests: 1,
   });
-  const bar = output.interactive
-    ? new SingleBar({ stream: process.stderr, format: 'requeue [{bar}] {value}/{total}', hideCursor: true })
-    : undefined;
-  bar?.start(letters.length, 0);
+  let bar: SingleBar | undefined;
   await producer.connect();
   try {
     const tx = await producer.transaction();
     try {
+      const letters = await select();
+      if (letters.length === 0) {
+        await tx.abort();
+        return 0;
+      }
+      bar = output.interactive
+        ? new SingleBar({
+            stream: process.stderr,
+            format: 'requeue [{bar}] {value}/{total}',
+            hideCursor: true,
+          })
+        : undefined;
+      bar?.start(letters.length, 0);
       const requeuedAt = new Date().toISOString();
       for (let i = 0; i < letters.length; i += 500) {
         const chunk = letters.slice(i, i + 500);
@@ -255,6 +271,7 @@ async function requeue(
         bar?.update(i + chunk.length);
       }
       await tx.commit();
+      return letters.length;
     } catch (error) {
       await tx.abort().catch(() => {});
       throw error;

@@ -1,21 +1,10 @@
-import { randomBytes } from 'node:crypto';
-import { closeSync, createWriteStream, openSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { createWriteStream, renameSync, rmSync } from 'node:fs';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import {
-  BurnrateError,
-  ConfigError,
-  formatInstant,
-  loadBundledCatalog,
-  type PriceCatalog,
-  parseCatalog,
-  ValidationError,
-} from '@burnrate/core';
+import { formatInstant, ValidationError } from '@burnrate/core';
 import { SingleBar } from 'cli-progress';
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
 import { stringify } from 'csv-stringify';
-import { createClickHouseClient } from '../clickhouse/client.js';
 import { loadConfig } from '../config/load.js';
 import {
   countFocusRows,
@@ -29,7 +18,9 @@ import {
   overriddenListCosts,
   rowKey,
 } from '../export/focus.js';
-import { clickHouseTarget } from '../runtime/app.js';
+import { loadReference } from '../pricing/reference-files.js';
+import { createTemp } from './kit/atomic-file.js';
+import { openReadDb } from './kit/clickhouse.js';
 import { type CliOutput, processOutput } from './kit/output.js';
 import { type Period, parseWhen, resolvePeriod } from './kit/period.js';
 
@@ -92,36 +83,6 @@ function parseGrain(text: string): Grain {
   );
 }
 
-function loadCatalog(file: string | undefined): PriceCatalog {
-  if (!file) return loadBundledCatalog();
-  let value: unknown;
-  try {
-    value = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new ConfigError(
-      'BURNRATE_PRICES_FILE',
-      `BURNRATE_PRICES_FILE names ${file}, which cannot be read as JSON: ${(error as Error).message}.`,
-    );
-  }
-  return parseCatalog(value);
-}
-
-/** A temporary file next to --out, renamed over it only once the export is complete. */
-function createTemp(out: string): string {
-  const path = join(dirname(out), `.${basename(out)}.${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    closeSync(openSync(path, 'wx'));
-    return path;
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new ValidationError(
-      '--out',
-      `--out ${out} cannot be written (${reason}): give a file in an existing, writable directory.`,
-      'invalid_argument',
-    );
-  }
-}
-
 function stdoutSink(output: CliOutput): Writable {
   if (output === processOutput) return process.stdout;
   return new Writable({
@@ -144,8 +105,11 @@ async function exportFocus(
   let done = false;
   try {
     const config = loadConfig(deps.env);
-    const catalog = loadCatalog(config.BURNRATE_PRICES_FILE);
-    const client = createClickHouseClient(clickHouseTarget(config), { requestTimeoutMs: 3_600_000 });
+    // The catalog as the enricher and reprice read it: JSON or YAML, validated, else the bundled one.
+    const catalog = loadReference({}, config).prices;
+    // Read-only, as every read command: through a running burnrate's HTTP interface when it owns chDB.
+    const db = await openReadDb(config, { requestTimeoutMs: 3_600_000 });
+    const client = db.client;
     try {
       const query: FocusQuery = {
         client,
@@ -176,7 +140,7 @@ async function exportFocus(
         bar?.stop();
       }
     } finally {
-      await client.close();
+      await db.close();
     }
     if (temp && options.out !== undefined) renameSync(temp, options.out);
     done = true;
@@ -187,14 +151,11 @@ async function exportFocus(
 
 /**
  * `burnrate export focus`: priced usage as FOCUS 1.2 CSV (docs/focus.md). Commander errors and bad
- * flags are thrown (exitOverride), so the caller decides the exit code; see runExport.
+ * flags are thrown, and runCli/exitCodeFor decide the exit code.
  */
 export function createExportCommand(output: CliOutput = processOutput, deps: ExportDeps = {}): Command {
   const resolved: Required<ExportDeps> = { env: deps.env ?? process.env, now: deps.now ?? Date.now };
-  const command = new Command('export')
-    .description('write priced usage in a standard format')
-    .exitOverride()
-    .configureOutput({ writeOut: (s) => output.out(s), writeErr: (s) => output.err(s) });
+  const command = new Command('export').description('write priced usage in a standard format');
   command
     .command('focus')
     .description(
@@ -215,30 +176,4 @@ export function createExportCommand(output: CliOutput = processOutput, deps: Exp
     )
     .action((options: FocusOptions) => exportFocus(options, output, resolved));
   return command;
-}
-
-/**
- * Runs `burnrate export …` with argv after `export`. Exit codes: 0 done or help; 2 bad arguments
- * (one sentence on stderr, nothing written); 1 the export failed (nothing written with --out).
- */
-export async function runExport(
-  argv: string[],
-  output: CliOutput = processOutput,
-  deps: ExportDeps = {},
-): Promise<number> {
-  try {
-    await createExportCommand(output, deps).parseAsync(argv, { from: 'user' });
-    return 0;
-  } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
-    if (error instanceof ValidationError) {
-      output.err(`burnrate export: ${error.message}\n`);
-      return 2;
-    }
-    if (error instanceof BurnrateError) {
-      output.err(`burnrate export: ${error.message}\n`);
-      return 1;
-    }
-    throw error;
-  }
 }

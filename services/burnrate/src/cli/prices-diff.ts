@@ -3,11 +3,10 @@ import { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import { loadCatalogFile, loadReference } from '../pricing/reference-files.js';
 import { type DiffLine, diffReferences, rollUpDiff } from '../reprice/diff.js';
-import { clickHouseTarget } from '../runtime/app.js';
-import { openClickHouse } from './kit/open-clickhouse.js';
+import { openReadDb } from './kit/clickhouse.js';
 import { type CliOutput, processOutput, renderTable, toJson, usd } from './kit/output.js';
 import { resolvePeriod, withPeriodOptions } from './kit/period.js';
-import { CommandExit } from './kit/run-command.js';
+import { CommandExit } from './program.js';
 
 function signed(nanos: bigint): string {
   return nanos < 0n ? `-${usd(-nanos)}` : `${nanos > 0n ? '+' : ''}${usd(nanos)}`;
@@ -56,12 +55,13 @@ export function createPricesDiffCommand(
         const { overrides } = loadReference({ overridesFile: flags.overrides }, config);
         const refA = { prices: loadCatalogFile(a, 'A'), overrides };
         const refB = { prices: loadCatalogFile(b, 'B'), overrides };
-        const client = await openClickHouse(clickHouseTarget(config), config.CLICKHOUSE_DATABASE);
+        // Read-only: a running burnrate's HTTP interface when it owns chDB; nothing is migrated.
+        const db = await openReadDb(config);
         let diff: Awaited<ReturnType<typeof diffReferences>>;
         try {
-          diff = await diffReferences(client, config.CLICKHOUSE_DATABASE, period, { a: refA, b: refB });
+          diff = await diffReferences(db.client, db.database, period, { a: refA, b: refB });
         } finally {
-          await client.close();
+          await db.close();
         }
         const lines = rollUpDiff(diff.lines, flags.by);
         const [total] = rollUpDiff(

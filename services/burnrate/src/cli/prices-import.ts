@@ -1,4 +1,3 @@
-import { renameSync, writeFileSync } from 'node:fs';
 import {
   ConfigError,
   importLiteLlmPrices,
@@ -8,6 +7,7 @@ import {
 } from '@burnrate/core';
 import { Command } from 'commander';
 import { inFile, readReferenceDocument } from '../pricing/reference-files.js';
+import { writeFileAtomically } from './kit/atomic-file.js';
 import { type CliOutput, processOutput, renderTable, toJson } from './kit/output.js';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -49,7 +49,7 @@ export function createPricesImportCommand(
     )
     .option('--json', 'print the summary as JSON (needs --out)')
     .action(
-      (
+      async (
         file: string,
         flags: {
           out?: string;
@@ -108,9 +108,7 @@ export function createPricesImportCommand(
           warnings: result.warnings,
         };
         if (flags.out) {
-          const tmp = `${flags.out}.${process.pid}.tmp`;
-          writeFileSync(tmp, text);
-          renameSync(tmp, flags.out);
+          await writeFileAtomically(flags.out, text);
         } else output.out(text);
         if (flags.json) {
           output.out(toJson(summary));

@@ -1,6 +1,5 @@
 import { Command } from 'commander';
 import { type CliOutput, processOutput } from './kit/output.js';
-import { runCommand } from './kit/run-command.js';
 import { createPricesDiffCommand } from './prices-diff.js';
 import { createPricesImportCommand } from './prices-import.js';
 import { createPricesListCommand } from './prices-list.js';
@@ -10,15 +9,12 @@ import { createPricesPublishCommand } from './prices-publish.js';
 export function createPricesCommand(
   output: CliOutput = processOutput,
   env: NodeJS.ProcessEnv = process.env,
+  now: () => number = Date.now,
 ): Command {
   return new Command('prices')
     .description('price catalogs: import-litellm, list, diff, publish')
     .addCommand(createPricesImportCommand(output))
     .addCommand(createPricesListCommand(output, env))
-    .addCommand(createPricesDiffCommand(output, env))
+    .addCommand(createPricesDiffCommand(output, env, now))
     .addCommand(createPricesPublishCommand(output, env));
-}
-
-export function pricesCommand(argv: string[]): Promise<number> {
-  return runCommand(createPricesCommand(), argv);
 }

@@ -2,19 +2,13 @@ import { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import { loadReference } from '../pricing/reference-files.js';
 import { REPRICE_USAGE, repriceArgsFrom, withRepriceOptions } from '../reprice/options.js';
-import { createProgressBar, type ProgressStream } from '../reprice/progress.js';
+import { createProgressBar } from '../reprice/progress.js';
 import { repriceRange } from '../reprice/run.js';
 import { formatSummary } from '../reprice/tally.js';
 import { clickHouseTarget } from '../runtime/app.js';
-import { openClickHouse } from './kit/open-clickhouse.js';
+import { openClickHouseForWrite } from './kit/open-clickhouse.js';
 import { type CliOutput, processOutput } from './kit/output.js';
-import { CommandExit, runCommand } from './kit/run-command.js';
-
-export interface RepriceIo {
-  stdout: { write(text: string): unknown };
-  stderr: ProgressStream;
-  env: NodeJS.ProcessEnv;
-}
+import { CommandExit } from './program.js';
 
 /**
  * `burnrate reprice …`: re-prices a time range with the current catalog (docs/repricing.md).
@@ -34,7 +28,7 @@ export function createRepriceCommand(
       }
       const config = loadConfig(env);
       const reference = loadReference(args, config);
-      const client = await openClickHouse(clickHouseTarget(config), config.CLICKHOUSE_DATABASE);
+      const client = await openClickHouseForWrite(clickHouseTarget(config), config.CLICKHOUSE_DATABASE);
       try {
         const progress = createProgressBar({ isTTY: output.interactive, write: (text) => output.err(text) });
         const summary = await repriceRange(
@@ -47,16 +41,4 @@ export function createRepriceCommand(
         await client.close();
       }
     });
-}
-
-/** The command with explicit streams and environment (tests, and the dispatcher until it is commander). */
-export function repriceCommand(argv: string[], io?: RepriceIo): Promise<number> {
-  const output: CliOutput = io
-    ? {
-        out: (text) => io.stdout.write(text),
-        err: (text) => io.stderr.write(text),
-        interactive: io.stderr.isTTY === true,
-      }
-    : processOutput;
-  return runCommand(createRepriceCommand(output, io?.env ?? process.env), argv, output);
 }

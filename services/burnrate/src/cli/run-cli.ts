@@ -11,11 +11,17 @@ import { createDlqCommand } from './dlq.js';
 import { createExportCommand } from './export.js';
 import { createKeysCommand } from './keys.js';
 import { type CliOutput, processOutput } from './kit/output.js';
-import { CommandExit } from './kit/run-command.js';
 import { createMarginCommand } from './margin.js';
 import { createMigrateCommand } from './migrate-command.js';
 import { createPricesCommand } from './prices.js';
-import { applyCliConventions, CommanderError, commanderExitCode } from './program.js';
+import {
+  applyCliConventions,
+  CommandExit,
+  CommanderError,
+  commanderExitCode,
+  errorLine,
+  exitCodeFor,
+} from './program.js';
 import { createRepriceCommand } from './reprice.js';
 import { createRunsCommand } from './runs.js';
 import { createSqlCommand } from './sql.js';
@@ -25,12 +31,33 @@ import { createWhalesCommand } from './whales.js';
 export interface CliHost {
   /** Called at most once with the function that stops the process (or a following command) gracefully. */
   onSignal(handler: () => void): void;
+  /** The environment commands read their settings from (default: process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** The clock commands resolve default periods with (default: Date.now). */
+  now?: () => number;
+}
+
+/**
+ * `burnrate <command>` as main.ts runs it: never throws; a thrown error is printed as one line
+ * (`burnrate: …`) and mapped to the exit code by exitCodeFor — the same code on every path.
+ */
+export async function runCliToExitCode(
+  argv: string[],
+  host: CliHost,
+  output: CliOutput = processOutput,
+): Promise<number> {
+  try {
+    return await runCli(argv, host, output);
+  } catch (error) {
+    output.err(errorLine(error));
+    return exitCodeFor(error);
+  }
 }
 
 /**
  * `burnrate <command>`: returns the exit code. Usage errors (unknown command or flag, a flag
  * without its value) print one line and return 2; a command's own typed errors are thrown, and
- * main.ts prints them (BurnrateError → 2, anything else → 1).
+ * runCliToExitCode (what main.ts calls) prints them and maps them with exitCodeFor.
  */
 export async function runCli(
   argv: string[],
@@ -58,6 +85,8 @@ function createProgram(host: CliHost, output: CliOutput, setExitCode: (code: num
     host.onSignal(() => controller.abort());
     return controller.signal;
   };
+  const env = host.env ?? process.env;
+  const now = host.now ?? Date.now;
   const program = new Command('burnrate')
     .description('AI FinOps: what your LLM usage costs, per customer, workflow and step')
     .helpCommand(true)
@@ -76,12 +105,12 @@ function createProgram(host: CliHost, output: CliOutput, setExitCode: (code: num
   program.addCommand(createAlertsCommand(output, stopSignal));
   program.addCommand(createSqlCommand(output));
   program.addCommand(createDlqCommand(output));
-  program.addCommand(createExportCommand(output));
+  program.addCommand(createExportCommand(output, { env, now }));
   program.addCommand(createCustomersCommand(output));
   program.addCommand(createKeysCommand(output));
   program.addCommand(createMigrateCommand(output));
-  program.addCommand(createRepriceCommand(output));
-  program.addCommand(createPricesCommand(output));
+  program.addCommand(createRepriceCommand(output, env));
+  program.addCommand(createPricesCommand(output, env, now));
   applyCliConventions(program, output);
   return program;
 }

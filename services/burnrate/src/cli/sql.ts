@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { BurnrateError, ConfigError, ValidationError } from '@burnrate/core';
 import { Command } from 'commander';
 import { type Config, loadConfig } from '../config/load.js';
+import { httpUrl } from '../runtime/http-url.js';
 import { type CliOutput, type Column, processOutput, renderTable, toJson } from './kit/output.js';
 
 interface JsonCompact {
@@ -68,7 +69,7 @@ function queryText(text: string | undefined, file: string | undefined): string {
 export function sqlEndpoint(config: Config): { url: URL; setting: string } {
   if (config.CLICKHOUSE_URL) return { url: new URL(config.CLICKHOUSE_URL), setting: 'CLICKHOUSE_URL' };
   return {
-    url: new URL(`http://${config.CLICKHOUSE_HTTP_HOST}:${config.CLICKHOUSE_HTTP_PORT}/`),
+    url: new URL(`${httpUrl(config.CLICKHOUSE_HTTP_HOST, config.CLICKHOUSE_HTTP_PORT)}/`),
     setting: 'CLICKHOUSE_HTTP_HOST and CLICKHOUSE_HTTP_PORT',
   };
 }

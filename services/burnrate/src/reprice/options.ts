@@ -1,6 +1,5 @@
 import { formatInstant, instantMs, ValidationError } from '@burnrate/core';
 import { Command, CommanderError } from 'commander';
-import { argumentError } from '../cli/kit/run-command.js';
 
 /** Which facts a run re-prices: occurred_at in [fromMs, toMs), optionally one model, provider or customer. */
 export interface FactFilter {
@@ -38,6 +37,17 @@ every change in reprice_log, and rebuilds the rollups they feed. Running it agai
   --dry-run           report what would change; write nothing
   --help              show this text
 `;
+
+/** A commander parse error as our ValidationError, naming the flag (or argument) at fault. */
+function argumentError(error: CommanderError): ValidationError {
+  const field = /'([^' ]+)[^']*'/.exec(error.message)?.[1] ?? 'reprice';
+  const text = error.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ');
+  return new ValidationError(
+    field,
+    `${text.charAt(0).toUpperCase()}${text.slice(1).replace(/\.$/, '')}; see burnrate reprice --help.`,
+    'invalid_argument',
+  );
+}
 
 function usageError(flag: string, message: string): never {
   throw new ValidationError(flag, message, 'invalid_argument');
@@ -122,7 +132,7 @@ export function parseRepriceArgs(args: readonly string[]): RepriceArgs {
   try {
     command.parse([...args], { from: 'user' });
   } catch (error) {
-    if (error instanceof CommanderError) throw argumentError(error, 'reprice');
+    if (error instanceof CommanderError) throw argumentError(error);
     throw error;
   }
   return repriceArgsFrom(command.opts<RepriceFlags>());

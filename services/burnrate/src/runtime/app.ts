@@ -24,6 +24,7 @@ import { alertingRoles } from './alerting-roles.js';
 import { apiRole } from './api-role.js';
 import type { Fatal } from './fatal.js';
 import { Health } from './health.js';
+import { httpUrl } from './http-url.js';
 import type { Component } from './lifecycle.js';
 import { Metrics } from './metrics.js';
 import { createOpsServer } from './ops-server.js';
@@ -43,7 +44,7 @@ export function clickHouseTarget(config: Config): ClickHouseTarget {
     return { kind: 'embedded', path: resolve(config.BURNRATE_DATA_DIR) };
   return {
     kind: 'server',
-    url: `http://${config.CLICKHOUSE_HTTP_HOST}:${config.CLICKHOUSE_HTTP_PORT}`,
+    url: httpUrl(config.CLICKHOUSE_HTTP_HOST, config.CLICKHOUSE_HTTP_PORT),
     username: config.CLICKHOUSE_USER,
     password: config.CLICKHOUSE_PASSWORD,
   };

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { BurnrateError } from '@burnrate/core';
 import type { Logger } from 'pino';
 import type { Health } from './health.js';
+import { httpUrl } from './http-url.js';
 import type { Component } from './lifecycle.js';
 import type { Metrics } from './metrics.js';
 
@@ -82,7 +83,7 @@ export function createOpsServer(config: OpsServerConfig, deps: OpsServerDeps): C
       });
       server = http;
       const { port } = http.address() as AddressInfo;
-      address = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+      address = httpUrl(config.host, port);
       deps.logger.info({ url: address }, 'metrics and health listening');
     },
     async stop() {

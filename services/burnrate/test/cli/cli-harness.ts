@@ -1,8 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { BurnrateError } from '@burnrate/core';
 import { inject } from 'vitest';
 import type { CliOutput } from '../../src/cli/kit/output.js';
-import { runCli } from '../../src/cli/run-cli.js';
+import { runCliToExitCode } from '../../src/cli/run-cli.js';
 
 export interface CliResult {
   code: number;
@@ -11,8 +10,8 @@ export interface CliResult {
 }
 
 /**
- * `burnrate …` in this process, as main.ts runs it: commander's usage errors return 2, a thrown
- * BurnrateError is printed as one line and exits 2. `onSignal` receives the stop handler (tail).
+ * `burnrate …` in this process, exactly as main.ts runs it (runCliToExitCode): usage errors and
+ * settings to fix exit 2, retriable failures 1, each printed as one line. `onSignal` receives the stop handler (tail).
  */
 export function cli(argv: string[], onSignal: (stop: () => void) => void = () => {}): Promise<CliResult> {
   return cliLive(argv, onSignal).done;
@@ -41,13 +40,7 @@ async function runInProcess(
     },
     interactive: false,
   };
-  try {
-    result.code = await runCli(argv, { onSignal }, output);
-  } catch (error) {
-    if (!(error instanceof BurnrateError)) throw error;
-    result.err += `burnrate: ${error.message}\n`;
-    result.code = 2;
-  }
+  result.code = await runCliToExitCode(argv, { onSignal }, output);
   return result;
 }
 

@@ -58,6 +58,12 @@ const rows = [
   stepRow(302, 'write', 'plan', 3_000_000),
   stepRow(303, 'write', 'plan', 4_000_000, 2),
   stepRow(304, 'cite', 'write', 500_000),
+  // The day before the period, a workflow name carrying a terminal escape (ESC [ 2 J clears the screen).
+  enrichedRow(500, {
+    occurred_at: base - 86_400_000,
+    customer_id: 'cust-1',
+    workflow: 'evil\u001b[2J\u0007name',
+  }),
   // Outside the period: must not count anywhere.
   enrichedRow(400, { occurred_at: base - 1, customer_id: 'cust-1', cost_total_nanos: 9_000_000_000_000 }),
 ];
@@ -174,6 +180,13 @@ describe('burnrate top', () => {
     } finally {
       process.env.CLICKHOUSE_HTTP_PORT = port;
     }
+  });
+
+  it('never prints a control character from stored data (an ESC in a workflow name)', async () => {
+    const r = await cli(['top', 'workflows', '--from', '2026-09-30', '--to', '2026-10-01']);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('evil[2Jname');
+    expect(r.out).not.toMatch(/\p{Cc}(?<!\n)/u);
   });
 
   it.each(['workflows', 'features', 'models', 'steps'])(

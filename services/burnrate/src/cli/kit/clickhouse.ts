@@ -9,6 +9,7 @@ import {
 import { classifyClickHouseError } from '../../clickhouse/errors.js';
 import type { Config } from '../../config/load.js';
 import { clickHouseTarget } from '../../runtime/app.js';
+import { httpUrl } from '../../runtime/http-url.js';
 
 /** ClickHouse as a read command sees it: parameterized queries, failures as one sentence. */
 export interface ReadDb {
@@ -27,7 +28,7 @@ function settingFor(target: ClickHouseTarget, urlGiven: boolean): string {
 }
 
 /** A ClickHouse client for reading; chDB's directory may be owned by a running burnrate. */
-export function openClickHouse(target: ClickHouseTarget): ClickHouseClient {
+function readClient(target: ClickHouseTarget, requestTimeoutMs = 60_000): ClickHouseClient {
   if (target.kind === 'server') {
     // As createClickHouseClient makes it, but silent: the one sentence printed on failure says it
     // all, and the client's own error log would repeat it with a stack trace on the terminal.
@@ -36,12 +37,12 @@ export function openClickHouse(target: ClickHouseTarget): ClickHouseClient {
       username: target.username,
       password: target.password,
       clickhouse_settings: { ...CLICKHOUSE_SETTINGS },
-      request_timeout: 60_000,
+      request_timeout: requestTimeoutMs,
       log: { level: ClickHouseLogLevel.OFF },
     });
   }
   try {
-    return createClickHouseClient(target);
+    return createClickHouseClient(target, { requestTimeoutMs });
   } catch (error) {
     throw new ConfigError(
       'BURNRATE_DATA_DIR',
@@ -59,7 +60,7 @@ export function openClickHouse(target: ClickHouseTarget): ClickHouseClient {
 export async function readTarget(config: Config): Promise<ClickHouseTarget> {
   const target = clickHouseTarget(config);
   if (target.kind === 'server') return target;
-  const url = `http://${config.CLICKHOUSE_HTTP_HOST}:${config.CLICKHOUSE_HTTP_PORT}`;
+  const url = httpUrl(config.CLICKHOUSE_HTTP_HOST, config.CLICKHOUSE_HTTP_PORT);
   try {
     const ping = await fetch(`${url}/ping`, { signal: AbortSignal.timeout(500) });
     await ping.body?.cancel();
@@ -77,9 +78,16 @@ export async function readTarget(config: Config): Promise<ClickHouseTarget> {
   return target;
 }
 
-export async function openReadDb(config: Config): Promise<ReadDb> {
+/**
+ * The one opener for commands that only read (every read command, `export focus`, `prices diff`):
+ * never migrates, and works while `burnrate run` owns chDB. `requestTimeoutMs` for long exports.
+ */
+export async function openReadDb(
+  config: Config,
+  options: { requestTimeoutMs?: number } = {},
+): Promise<ReadDb> {
   const target = await readTarget(config);
-  const client = openClickHouse(target);
+  const client = readClient(target, options.requestTimeoutMs);
   return {
     database: config.CLICKHOUSE_DATABASE,
     client,

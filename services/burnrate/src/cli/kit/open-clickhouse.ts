@@ -8,10 +8,14 @@ import { classifyClickHouseError } from '../../clickhouse/errors.js';
 import { migrate } from '../../clickhouse/migrate.js';
 
 /**
- * Opens ClickHouse for a command and applies pending migrations. In embedded mode a directory that
+ * Opens ClickHouse read-write for `reprice` (the only command that writes facts) and applies pending
+ * migrations; read-only commands use openReadDb (cli/kit/clickhouse.ts), which never migrates. In embedded mode a directory that
  * `burnrate run` owns cannot be opened twice; the error says how to go through its HTTP interface.
  */
-export async function openClickHouse(target: ClickHouseTarget, database: string): Promise<ClickHouseClient> {
+export async function openClickHouseForWrite(
+  target: ClickHouseTarget,
+  database: string,
+): Promise<ClickHouseClient> {
   let client: ClickHouseClient;
   try {
     // Mutations wait for every part to be rewritten; a large range takes far longer than a query.

@@ -44,8 +44,17 @@ const BORDERLESS = {
   middle: '  ',
 };
 
-function cell(value: string, maxChars: number | undefined, keepSpaces = false): string {
-  const flat = keepSpaces ? value.replace(/[\r\n\t]+/g, ' ').trimEnd() : value.replace(/\s+/g, ' ').trim();
+/** Control characters (ESC, BEL, C1 …) left after whitespace is flattened: never sent to a terminal. */
+const CONTROL = /\p{Cc}/gu;
+
+/**
+ * A value as one table cell: whitespace flattened to spaces, control characters removed (a stored
+ * workflow, model or DLQ message with `\x1b[` must not drive the terminal), cut to `maxChars`.
+ */
+export function cell(value: string, maxChars: number | undefined, keepSpaces = false): string {
+  const flat = (
+    keepSpaces ? value.replace(/[\r\n\t]+/g, ' ').trimEnd() : value.replace(/\s+/g, ' ').trim()
+  ).replace(CONTROL, '');
   if (maxChars === undefined) return flat;
   const chars = [...flat];
   return chars.length <= maxChars ? flat : `${chars.slice(0, Math.max(0, maxChars - 1)).join('')}…`;

@@ -5,6 +5,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BurnrateError } from '@burnrate/core';
 import type { ClickHouseClient } from '@clickhouse/client';
+import { httpUrl } from '../../runtime/http-url.js';
 import { createAuthenticator, type HttpUser } from './auth.js';
 import { chdbDataPathOf, type Engine, openEngine } from './engine.js';
 import { createLimiter } from './limiter.js';
@@ -112,8 +113,7 @@ export function createClickHouseHttpServer(options: ClickHouseHttpServerOptions)
       throw error;
     });
     const { port } = http.address() as AddressInfo;
-    const host = options.host.includes(':') ? `[${options.host}]` : options.host;
-    return { url: `http://${host}:${port}`, port };
+    return { url: httpUrl(options.host, port), port };
   }
 
   async function close(): Promise<void> {

@@ -4,6 +4,7 @@ import { BurnrateError, type IngestResponse, ValidationError } from '@burnrate/c
 import type { EmitInput } from '@burnrate/sdk';
 import type { Logger } from 'pino';
 import type { Health } from '../../runtime/health.js';
+import { httpUrl } from '../../runtime/http-url.js';
 import type { Component } from '../../runtime/lifecycle.js';
 import type { Metrics } from '../../runtime/metrics.js';
 import { healthAnswer } from '../../runtime/ops-server.js';
@@ -312,7 +313,7 @@ export function createApiServer(config: ApiServerConfig, deps: ApiServerDeps): C
       });
       server = http;
       const { port } = http.address() as AddressInfo;
-      address = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+      address = httpUrl(config.host, port);
       log.info({ url: address }, 'API listening');
     },
     async stop() {

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { BurnrateError, type RoutingPolicy } from '@burnrate/core';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from 'pino';
+import { httpUrl } from '../../runtime/http-url.js';
 import type { Component } from '../../runtime/lifecycle.js';
 import { HttpError, sendError, sendJson } from '../api/http.js';
 import { PAGE_HTML } from './page-html.js';
@@ -135,7 +136,7 @@ export function createOverview(config: OverviewConfig, deps: OverviewDeps): Comp
       });
       server = http;
       const { port } = http.address() as AddressInfo;
-      address = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+      address = httpUrl(config.host, port);
       log.info({ url: address }, 'overview listening');
     },
     async stop() {

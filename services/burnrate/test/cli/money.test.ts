@@ -164,7 +164,7 @@ describe('burnrate top', () => {
     expect(lines[0]).toMatch(
       /^CUSTOMER\s+CALLS\s+INPUT\s+CACHED\s+CACHE WRITE\s+OUTPUT\s+REASONING\s+COST\s+MARGIN$/,
     );
-    expect(lines[1]).toMatch(/^whale\s+3\s.*\$6\.00\s+\$-5\.00$/);
+    expect(lines[1]).toMatch(/^whale\s+3\s.*\$6\.00\s+-\$5\.00$/);
     // Right-aligned: every row (no plan: MARGIN "—") ends in the same column as the header.
     expect(new Set(lines.map((l) => l.length)).size).toBe(1);
   });
@@ -222,7 +222,7 @@ describe('burnrate margin and whales', () => {
     });
     expect(got.at(-1).customer_id).toBe('no-plan');
     const table = await cli(['margin', ...period]);
-    expect(table.out).toMatch(/whale\s+flat_rate\s+3\s+\$1\.00\s+\$6\.00\s+\$-5\.00\s+-500\.00%/);
+    expect(table.out).toMatch(/whale\s+flat_rate\s+3\s+\$1\.00\s+\$6\.00\s+-\$5\.00\s+-500\.00%/);
   });
 
   it('whales: cost at least the multiple of revenue, as the whale rule', async () => {

@@ -78,7 +78,8 @@ export function renderTable(columns: readonly Column[], rows: readonly (readonly
 
 /** Money for people: USD with cents, more decimals only where they matter ($0.000042). */
 export function usd(nanos: bigint | number): string {
-  return `$${formatNanosAsUsd(nanos)}`;
+  const text = formatNanosAsUsd(nanos);
+  return text.startsWith('-') ? `-$${text.slice(1)}` : `$${text}`;
 }
 
 /** A count for people: 1,234,567. */

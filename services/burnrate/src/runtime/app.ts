@@ -188,7 +188,7 @@ export function createApp(config: Config, deps: AppDeps): App {
         pricesFile: config.BURNRATE_PRICES_FILE,
         overridesFile: config.BURNRATE_OVERRIDES_FILE,
       },
-      { kafka, logger: logger.child({ role: 'enricher' }) },
+      { kafka, logger: logger.child({ role: 'enricher' }), fatal },
     );
     watched.push({
       role: 'enricher',

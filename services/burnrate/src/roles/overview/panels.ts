@@ -14,6 +14,11 @@ export interface PanelDeps {
   /** The hook for the process's own /readyz; absent = the health panel says it is not wired. */
   readiness?: () => Promise<{ ready: boolean; detail: string }>;
   clock: () => number;
+  /**
+   * Settings sent with every query, e.g. `{ readonly: 2 }` on a ClickHouse server reached as the
+   * read-write user. Never on an in-process chDB: there a setting outlives the query on the session.
+   */
+  settings?: Record<string, string | number>;
 }
 
 /** Series shown by name on a spend chart; the rest are summed into "other". */
@@ -23,7 +28,12 @@ const DAY_S = 86_400;
 
 async function select<T>(deps: PanelDeps, query: string, params: Record<string, unknown>): Promise<T[]> {
   try {
-    const rs = await deps.clickhouse.query({ query, query_params: params, format: 'JSONEachRow' });
+    const rs = await deps.clickhouse.query({
+      query,
+      query_params: params,
+      format: 'JSONEachRow',
+      ...(deps.settings ? { clickhouse_settings: deps.settings } : {}),
+    });
     return await rs.json<T>();
   } catch (error) {
     const e = classifyClickHouseError(error, 'an overview query');

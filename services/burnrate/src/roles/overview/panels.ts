@@ -102,16 +102,22 @@ export async function spendPanel(deps: PanelDeps, scope: Scope, by: Dimension) {
  * or more than 10× the median customer's cost (the analysts' definition, docs/analysts.md).
  * The median is over every customer; the customer filter only narrows the rows shown.
  */
-export async function marginsPanel(deps: PanelDeps, scope: Scope) {
+export async function marginsPanel(deps: PanelDeps, scope: Scope, limit = sql.MARGINS_LIMIT) {
+  const params = sql.scopeParams(scope);
   const rows = await select<{
     customer_id: string;
     period_start: string;
     plan_kind: string;
     revenue_nanos: string;
     cost_nanos: string;
-  }>(deps, sql.marginsSql(deps.database), sql.scopeParams(scope));
-  const costs = rows.map((r) => BigInt(r.cost_nanos)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const median = costs.length === 0 ? 0n : costs[Math.floor((costs.length - 1) / 2)]!;
+  }>(deps, sql.marginsSql(deps.database, scope, limit), params);
+  // Over every customer, not only the rows shown: the costliest `limit` would skew it upwards.
+  const stats = await select<{ median_cost_nanos: string }>(
+    deps,
+    sql.marginsMedianSql(deps.database),
+    params,
+  );
+  const median = BigInt(stats[0]?.median_cost_nanos ?? 0);
   const customer = scope.filters.customer;
   return {
     median_cost_nanos: median.toString(),

@@ -1,9 +1,13 @@
 import { request } from 'node:http';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { createClickHouseHttpServer } from '../../src/clickhouse/http/index.js';
 import { loadConfig } from '../../src/config/load.js';
 import { assertOverviewExposure, createOverview, hostAllowed } from '../../src/roles/overview/server.js';
-import { silentLogger } from '../fixtures.js';
+import { createApp } from '../../src/runtime/app.js';
+import { createLifecycle } from '../../src/runtime/lifecycle.js';
+import { recordFatal, silentLogger, testClickHouse, uniquePrefix } from '../fixtures.js';
+import { seedOverview } from './seed.js';
 
 // Who may reach the overview: the Host header (DNS rebinding), and the token beyond loopback.
 const routing = { minCalls: 5, qualityTolerance: 0.02 };
@@ -84,4 +88,59 @@ describe('overview exposure', () => {
     expect(cookie).toMatch(/SameSite=Strict/);
     expect((await get(url, '/', { Cookie: cookie.split(';')[0]! })).status).toBe(200);
   });
+});
+
+describe('overview queries', () => {
+  it('run as the read-only analyst through the embedded HTTP interface, not as the read-write user', async () => {
+    const ch = await testClickHouse();
+    await seedOverview(ch.client, ch.database, Date.now());
+    const server = createClickHouseHttpServer({
+      client: ch.client,
+      host: '127.0.0.1',
+      port: 0,
+      defaultDatabase: ch.database,
+      users: [
+        { name: 'writer', password: 'w-secret', readonly: false },
+        { name: 'analyst', password: 'a-secret', readonly: true },
+      ],
+      logger: silentLogger,
+    });
+    const { port } = await server.start();
+    const margins = async (analystPassword: string) => {
+      const config = loadConfig({
+        BURNRATE_ROLES: 'overview',
+        KAFKA_BROKERS: inject('kafkaBrokers'),
+        BURNRATE_TOPIC_PREFIX: uniquePrefix(),
+        CLICKHOUSE_HTTP_HOST: '127.0.0.1',
+        CLICKHOUSE_HTTP_PORT: String(port),
+        CLICKHOUSE_USER: 'writer',
+        CLICKHOUSE_PASSWORD: 'w-secret',
+        CLICKHOUSE_ANALYST_USER: 'analyst',
+        CLICKHOUSE_ANALYST_PASSWORD: analystPassword,
+        CLICKHOUSE_DATABASE: ch.database,
+        OVERVIEW_PORT: '0',
+        METRICS_PORT: '0',
+      });
+      const app = createApp(config, { logger: silentLogger, fatal: recordFatal });
+      const overview = app.components.find((c) => c.name === 'overview') as unknown as { url(): string };
+      const lifecycle = createLifecycle(app.components, silentLogger, 10_000);
+      await lifecycle.start();
+      try {
+        const res = await fetch(`${overview.url()}/api/margins`);
+        return { status: res.status, body: (await res.json()) as { customers?: unknown[] } };
+      } finally {
+        await lifecycle.stop();
+      }
+    };
+    try {
+      const ok = await margins('a-secret');
+      expect(ok.status).toBe(200);
+      expect(ok.body.customers?.length).toBeGreaterThan(0);
+      // Negative control: the read-write user's credentials are right, the analyst's wrong — the page fails.
+      expect((await margins('wrong')).status).toBe(503);
+    } finally {
+      await server.stop();
+      await ch.client.close();
+    }
+  }, 60_000);
 });

@@ -334,8 +334,8 @@ describe('one price_version, one content, on every follower', () => {
     await late.reference.start();
     for (const f of running)
       await pollUntil(
-        async () => f.errors.length,
-        (n) => n >= 2,
+        async () => [...f.errors],
+        (e) => e.some((m) => m.includes('is a tombstone')),
         15_000,
       );
     for (const f of [...running, late]) {

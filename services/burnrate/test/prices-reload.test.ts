@@ -351,6 +351,48 @@ describe('one price_version, one content, on every follower', () => {
   });
 });
 
+describe('two publishers racing through publishReference', () => {
+  it('exactly one publication is in force, and every follower (one started after too) applies that one', async () => {
+    const t = await testTopics(kafka);
+    const mk = () =>
+      createReferenceData(
+        { topic: t.customers, pricesTopic: t.prices, pricesFile: undefined },
+        { kafka, logger: silentLogger },
+      );
+    const running = mk();
+    await running.start();
+    const contents = [
+      { prices: parseCatalog(catalog('race', '0.20', '0.80')), overrides: NO_OVERRIDES },
+      { prices: parseCatalog(catalog('race', '0.10', '0.40')), overrides: NO_OVERRIDES },
+    ];
+    const results = await Promise.allSettled(
+      contents.map((c) => publishReference(kafka, t.prices, c, silentLogger)),
+    );
+    const won = results.flatMap((r, i) => (r.status === 'fulfilled' ? [i] : []));
+    expect(won.length).toBeGreaterThanOrEqual(1);
+    for (const r of results) {
+      if (r.status === 'rejected')
+        expect(String(r.reason)).toMatch(/catalog version race was published before with different prices/);
+    }
+    // Whatever the interleaving, the content in force is one that was reported published — the
+    // smallest digest among those sent — and every follower, one started after included, holds it.
+    const input = (r: ReturnType<typeof mk>) => r.pricing().prices.entries[0]?.tokens_per_million.input;
+    const sent = won.map((i) => describeReference(contents[i]!));
+    const owner = sent.reduce((a, b) => (b.catalogDigest < a.catalogDigest ? b : a));
+    const wanted = owner.prices.entries[0]!.tokens_per_million.input;
+    await pollUntil(
+      async () => input(running),
+      (v) => v === wanted,
+      15_000,
+    );
+    const late = mk();
+    await late.start();
+    expect([input(running), input(late)]).toEqual([wanted, wanted]);
+    await running.stop();
+    await late.stop();
+  });
+});
+
 describe("the enricher's own files", () => {
   it('refuse to start on a missing or invalid overrides file, naming the setting, the file and the field', () => {
     const make = (overridesFile: string) => () =>

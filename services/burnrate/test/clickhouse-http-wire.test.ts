@@ -267,6 +267,7 @@ describe('sessions (session_id)', () => {
       defaultDatabase: DATABASE,
       logger: silentLogger,
       maxSessions: 2,
+      maxSessionsPerUser: 2,
     });
     const { url: smallUrl } = await small.start();
     try {
@@ -282,6 +283,46 @@ describe('sessions (session_id)', () => {
       expect(third.headers.get('x-clickhouse-exception-code')).toBe('202');
       expect(await third.text()).toMatch(/Too many sessions/);
       expect((await open('one')).status).toBe(200);
+    } finally {
+      await small.stop();
+    }
+  });
+});
+
+describe('sessions per user', () => {
+  it("caps each user's sessions, so the analyst cannot exhaust the read-write user's, and keeps read-only sessions short", async () => {
+    const small = createClickHouseHttpServer({
+      client: owner,
+      host: '127.0.0.1',
+      port: 0,
+      users: [WRITER, ANALYST],
+      defaultDatabase: DATABASE,
+      logger: silentLogger,
+      maxSessions: 4,
+    });
+    const { url: smallUrl } = await small.start();
+    try {
+      const open = (user: typeof WRITER, id: string, timeout?: string) =>
+        fetch(`${smallUrl}/?session_id=${id}${timeout ? `&session_timeout=${timeout}` : ''}`, {
+          method: 'POST',
+          body: 'SELECT 1',
+          headers: { 'X-ClickHouse-User': user.name, 'X-ClickHouse-Key': user.password },
+        });
+      expect((await open(ANALYST, 'a1')).status).toBe(200);
+      expect((await open(ANALYST, 'a2')).status).toBe(200);
+      const third = await open(ANALYST, 'a3');
+      expect(third.headers.get('x-clickhouse-exception-code')).toBe('202');
+      expect(await third.text()).toMatch(
+        /Too many sessions for user analyst: 2 are open \(at most 2 per user\)/,
+      );
+      // The read-write user still gets its share.
+      expect((await open(WRITER, 'w1', '3600')).status).toBe(200);
+      expect((await open(WRITER, 'w2')).status).toBe(200);
+      // A read-only user may not hold a session for an hour.
+      const long = await open(ANALYST, 'a1', '3600');
+      expect(long.headers.get('x-clickhouse-exception-code')).toBe('374');
+      expect(await long.text()).toMatch(/larger than max_session_timeout: 300/);
+      expect((await open(ANALYST, 'a1', '300')).status).toBe(200);
     } finally {
       await small.stop();
     }

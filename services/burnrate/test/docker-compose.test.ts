@@ -52,6 +52,8 @@ describe('docker-compose.yml', () => {
     const overview = compose.services.overview;
     expect(overview?.environment?.BURNRATE_ROLES).toBe('overview');
     expect(overview?.environment?.OVERVIEW_HOST).toBe('0.0.0.0');
+    // Beyond loopback it refuses to start without a token: compose sets one, overridable.
+    expect(overview?.environment?.OVERVIEW_TOKEN).toMatch(/^\$\{OVERVIEW_TOKEN:-.+\}$/);
     expect(overview?.ports).toContain('8788:8788');
   });
 

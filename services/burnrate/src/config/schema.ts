@@ -145,6 +145,10 @@ export const configSchema = z.object({
   /** The overview role: the read-only page for people without Grafana (docs/dashboards.md). */
   OVERVIEW_HOST: z.string().min(1).default('127.0.0.1'),
   OVERVIEW_PORT: int(0, 65_535).default(8788),
+  /** Required when OVERVIEW_HOST is beyond loopback: the page then asks for it (docs/dashboards.md). */
+  OVERVIEW_TOKEN: z.string().default(''),
+  /** Host names the page may be reached under besides localhost, IP addresses and OVERVIEW_HOST. */
+  OVERVIEW_ALLOWED_HOSTS: list(''),
   /** API keys (YAML or JSON, SHA-256 hashes only; `burnrate keys create`); unset = every request refused. */
   BURNRATE_KEYS_FILE: z.string().min(1).optional(),
   /** Largest POST /v1/events or /v1/traces body, after decompression. */

@@ -3,13 +3,18 @@ import { ConfigError } from '@burnrate/core';
 import { CompressionTypes, type Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import { createCompactedFeed } from '../roles/enricher/compacted-feed.js';
+import type { Fatal } from '../runtime/fatal.js';
 import { type PricingReference, parseReference } from './reference-files.js';
 
 /**
  * The prices topic holds published reference data: one record per (catalog version, overrides
- * version), key `<catalog version>+<overrides version>`, value `{ catalog, overrides, published_at }`
- * (JSON, gzip). Every enricher follows it and applies the last valid record in topic order, so all
- * instances go through the same versions in the same order; compaction keeps one record per pair.
+ * version, content), key `<catalog version>+<overrides version>#<catalog digest>.<overrides digest>`,
+ * value `{ catalog, overrides, published_at }` (JSON, gzip). Two publications that reuse a version
+ * for different content (a race between publishers) therefore have different keys, and compaction
+ * keeps both. Every follower resolves such a conflict the same way whatever the arrival order: the
+ * content with the smallest digest owns the version (see VersionLedger), and the record in force is
+ * the last record, in topic order, whose content owns both its versions. So a price_version means one
+ * content for every enricher, including one started after compaction.
  */
 export interface PublishedReference extends PricingReference {
   key: string;
@@ -22,11 +27,13 @@ const digest = (value: unknown) =>
   createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16);
 
 export function describeReference(reference: PricingReference): PublishedReference {
+  const catalogDigest = digest(reference.prices.entries);
+  const overridesDigest = digest(reference.overrides.overrides);
   return {
     ...reference,
-    key: `${reference.prices.version}+${reference.overrides.version}`,
-    catalogDigest: digest(reference.prices.entries),
-    overridesDigest: digest(reference.overrides.overrides),
+    catalogDigest,
+    overridesDigest,
+    key: `${reference.prices.version}+${reference.overrides.version}#${catalogDigest}.${overridesDigest}`,
   };
 }
 
@@ -53,14 +60,16 @@ export function decodeReference(key: string, value: Buffer | null, topic: string
 }
 
 /**
- * Versions seen on the topic and their contents. A record that reuses a catalog or overrides
- * version for different content is refused: price_version must name exactly one price.
+ * Versions seen on the topic and their contents. When a catalog (or overrides) version was published
+ * with different contents, the content with the smallest digest owns it — a rule that depends only on
+ * the set of records, not on their order, so every follower (and one reading a compacted topic from
+ * the start) picks the same. A record is in force only when it owns both its versions.
  */
 export class VersionLedger {
   private readonly catalogs = new Map<string, string>();
   private readonly overrides = new Map<string, string>();
 
-  /** Why `next` may not be applied, or undefined. */
+  /** Why `next` may not be applied (another content owns one of its versions), or undefined. */
   conflict(next: PublishedReference): string | undefined {
     const catalog = this.catalogs.get(next.prices.version);
     if (catalog !== undefined && catalog !== next.catalogDigest) {
@@ -73,35 +82,70 @@ export class VersionLedger {
     return undefined;
   }
 
+  /** Notes `next`'s contents; the smallest digest seen for a version owns it. */
   record(next: PublishedReference): void {
-    this.catalogs.set(next.prices.version, next.catalogDigest);
-    this.overrides.set(next.overrides.version, next.overridesDigest);
+    const own = (map: Map<string, string>, version: string, d: string) => {
+      const known = map.get(version);
+      if (known === undefined || d < known) map.set(version, d);
+    };
+    own(this.catalogs, next.prices.version, next.catalogDigest);
+    own(this.overrides, next.overrides.version, next.overridesDigest);
   }
 }
 
 /**
- * Follows the prices topic: `onReference` gets each valid, consistent record in topic order;
- * invalid ones are logged and skipped, so every follower skips the same ones.
+ * Follows the prices topic: `onReference` gets the record in force each time it changes — the last
+ * record in topic order whose content owns both its versions (VersionLedger). Invalid records and
+ * records that lose a version conflict are logged and skipped, so every follower skips the same ones.
+ * A tombstone is logged as an error and ignored: it must not erase a version.
  */
 export function followPrices(o: {
   kafka: Kafka;
   topic: string;
   logger: Logger;
   onReference(reference: PublishedReference): void;
+  fatal?: Fatal | undefined;
+  ledger?: VersionLedger;
 }) {
-  const ledger = new VersionLedger();
+  const ledger = o.ledger ?? new VersionLedger();
+  /** Valid records by key, with the order of their last arrival (one partition: topic order). */
+  const records = new Map<string, { at: number; reference: PublishedReference }>();
+  let arrivals = 0;
+  let inForce: string | undefined;
   return createCompactedFeed({
     kafka: o.kafka,
     topic: o.topic,
     logger: o.logger,
+    fatal: o.fatal,
+    role: 'prices follower',
     apply: (key, value) => {
       try {
+        if (value === null) {
+          throw new ConfigError(
+            o.topic,
+            `The record ${key} of ${o.topic} is a tombstone, which is ignored: a published version is never erased (a follower started after compaction would not see it).`,
+          );
+        }
         const next = decodeReference(key, value, o.topic);
         const conflict = ledger.conflict(next);
-        if (conflict)
-          throw new ConfigError(o.topic, `The record ${key} of ${o.topic} is refused: ${conflict}.`);
         ledger.record(next);
-        o.onReference(next);
+        records.delete(next.key);
+        records.set(next.key, { at: arrivals++, reference: next });
+        let best: { at: number; reference: PublishedReference } | undefined;
+        for (const r of records.values()) {
+          if (ledger.conflict(r.reference) === undefined && (!best || r.at > best.at)) best = r;
+        }
+        if (best && best.reference.key !== inForce) {
+          inForce = best.reference.key;
+          o.onReference(best.reference);
+        }
+        if (conflict && best?.reference.key !== next.key)
+          throw new ConfigError(o.topic, `The record ${key} of ${o.topic} is refused: ${conflict}.`);
+        if (conflict)
+          o.logger.error(
+            { key },
+            `The record ${key} of ${o.topic} reuses a version for other content and owns it (smallest digest): it replaces the earlier content for every follower. Give each new content a new version.`,
+          );
       } catch (error) {
         o.logger.error({ err: error, key }, `${(error as Error).message} The prices in force stay.`);
       }
@@ -121,8 +165,8 @@ export async function readPublished(
     kafka,
     topic,
     logger,
+    ledger,
     onReference: (published) => {
-      ledger.record(published);
       latest = published;
     },
   });
@@ -164,5 +208,10 @@ export async function publishReference(
   } finally {
     await producer.disconnect();
   }
+  // Another publisher may have raced this one with other content for the same version: the smallest
+  // digest owns it on every follower. Say so rather than report a publication nobody applies.
+  const after = await readPublished(kafka, topic, logger);
+  const lost = after.ledger.conflict(next);
+  if (lost) throw new ConfigError('--prices', `Sent, but not in force: ${lost}.`);
   return { key: next.key, sent: true };
 }

@@ -12,6 +12,7 @@ import { createRateLimiter } from '../roles/api/rate-limit.js';
 import { createApiServer } from '../roles/api/server.js';
 import { createReferenceData } from '../roles/enricher/reference-data.js';
 import type { SharedClients } from './alerting-roles.js';
+import type { Fatal } from './fatal.js';
 import { createFollowedFile } from './followed-file.js';
 import type { Health } from './health.js';
 import type { Component } from './lifecycle.js';
@@ -25,7 +26,7 @@ import type { Metrics } from './metrics.js';
  */
 export function apiRole(
   config: Config,
-  deps: SharedClients & { metrics?: Metrics; health?: Health },
+  deps: SharedClients & { metrics?: Metrics; health?: Health; fatal?: Fatal },
 ): Component[] & { server?: ReturnType<typeof createApiServer> } {
   const logger = deps.logger.child({ role: 'api' });
   // The guardrail's reads: one connection that sends the commands of concurrent requests together.
@@ -58,7 +59,8 @@ export function apiRole(
   );
   const reference = createReferenceData(
     { topic: deps.topics.customers, pricesFile: config.BURNRATE_PRICES_FILE },
-    { kafka: deps.kafka, logger },
+    // A customers follower that crashes for good stops the process rather than serve a stale table.
+    { kafka: deps.kafka, logger, fatal: deps.fatal },
   );
   const history = createHistoryCache(
     {

@@ -50,6 +50,12 @@ export function clickHouseTarget(config: Config): ClickHouseTarget {
   };
 }
 
+/** Where to connect to a listener bound to `host`: a wildcard address is reached on loopback. */
+function loopbackFor(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === '[::]') return '127.0.0.1';
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
+
 /** A ClickHouse that cannot be reached or refuses at start-up, in one sentence naming the setting. */
 function clickHouseBootError(error: unknown, target: ClickHouseTarget): BurnrateError {
   const e = classifyClickHouseError(error, 'the start-up migrations');
@@ -189,7 +195,7 @@ export function createApp(config: Config, deps: AppDeps): App {
         pricesFile: config.BURNRATE_PRICES_FILE,
         overridesFile: config.BURNRATE_OVERRIDES_FILE,
       },
-      { kafka, logger: logger.child({ role: 'enricher' }) },
+      { kafka, logger: logger.child({ role: 'enricher' }), fatal },
     );
     watched.push({
       role: 'enricher',
@@ -244,16 +250,36 @@ export function createApp(config: Config, deps: AppDeps): App {
     components.push(...apiRole(config, { ...deps, metrics, health, kafka, redis, clickhouse, topics }));
   }
   if (clickhouse && roles.has('overview')) {
+    // The page reads as the read-only analyst: through the embedded HTTP interface (this process's
+    // or the clickhouse role's), which enforces readonly per session. A ClickHouse server
+    // (CLICKHOUSE_URL) is read as CLICKHOUSE_USER with readonly=2 on every query.
+    const overviewClient = config.CLICKHOUSE_URL
+      ? clickhouse
+      : createClickHouseClient({
+          kind: 'server',
+          url: `http://${loopbackFor(config.CLICKHOUSE_HTTP_HOST)}:${config.CLICKHOUSE_HTTP_PORT}`,
+          username: config.CLICKHOUSE_ANALYST_USER,
+          password: config.CLICKHOUSE_ANALYST_PASSWORD,
+        });
+    if (overviewClient !== clickhouse)
+      components.push({
+        name: 'overview-clickhouse',
+        start: async () => {},
+        stop: () => overviewClient.close(),
+      });
     components.push(
       createOverview(
         {
           host: config.OVERVIEW_HOST,
           port: config.OVERVIEW_PORT,
+          token: config.OVERVIEW_TOKEN,
+          allowedHosts: config.OVERVIEW_ALLOWED_HOSTS,
           database: config.CLICKHOUSE_DATABASE,
           routing: { minCalls: config.ROUTING_MIN_CALLS, qualityTolerance: config.ROUTING_QUALITY_TOLERANCE },
         },
         {
-          clickhouse,
+          clickhouse: overviewClient,
+          ...(config.CLICKHOUSE_URL ? { settings: { readonly: 2 } } : {}),
           logger: logger.child({ role: 'overview' }),
           // The health panel shows this process's own /readyz: every check that is not ok, by name.
           readiness: async () => {

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { marginsPanel } from '../../src/roles/overview/panels.js';
+import { parseScope } from '../../src/roles/overview/params.js';
 import { createOverview } from '../../src/roles/overview/server.js';
 import { silentLogger, testClickHouse } from '../fixtures.js';
 import { SEED, type SeededFacts, seedOverview } from './seed.js';
@@ -7,12 +9,13 @@ import { SEED, type SeededFacts, seedOverview } from './seed.js';
 let ch: Awaited<ReturnType<typeof testClickHouse>>;
 let overview: ReturnType<typeof createOverview>;
 let seeded: SeededFacts;
+const routing = { minCalls: 5, qualityTolerance: 0.02 };
 
 beforeAll(async () => {
   ch = await testClickHouse();
   seeded = await seedOverview(ch.client, ch.database, Date.now());
   overview = createOverview(
-    { host: '127.0.0.1', port: 0, database: ch.database, routing: { minCalls: 5, qualityTolerance: 0.02 } },
+    { host: '127.0.0.1', port: 0, database: ch.database, routing },
     { clickhouse: ch.client, logger: silentLogger },
   );
   await overview.start();
@@ -68,6 +71,32 @@ describe('overview panels', () => {
     expect(acme.whale).toBe(false);
     expect(acme.margin_nanos).toBe((200_000_000_000n - seeded.costByCustomer.get('acme')!).toString());
     expect((byId.get('beta') as Record<string, unknown>).margin_nanos).toBeNull();
+  });
+
+  it('takes the whale median over every customer, not only the rows the LIMIT shows', async () => {
+    const deps = { clickhouse: ch.client, database: ch.database, routing, clock: Date.now };
+    const scope = parseScope(new URLSearchParams(), Date.now());
+    const all = await marginsPanel(deps, scope);
+    expect(all.customers).toHaveLength(SEED.customers.length);
+    const costs = all.customers.map((c) => BigInt(c.cost_nanos)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const median = costs[Math.floor((costs.length - 1) / 2)]!;
+    expect(all.median_cost_nanos).toBe(median.toString());
+    // Only the two costliest are shown: the median (and so the whale test) must not move.
+    const top = await marginsPanel(deps, scope, 2);
+    expect(top.customers.map((c) => c.customer_id)).toEqual(
+      all.customers.slice(0, 2).map((c) => c.customer_id),
+    );
+    expect(top.median_cost_nanos).toBe(median.toString());
+    expect(top.customers.map((c) => c.whale)).toEqual(all.customers.slice(0, 2).map((c) => c.whale));
+    // A customer filter finds that customer wherever it ranks.
+    const cheapest = all.customers.at(-1)!.customer_id;
+    const one = await marginsPanel(
+      deps,
+      parseScope(new URLSearchParams({ customer: cheapest }), Date.now()),
+      1,
+    );
+    expect(one.customers.map((c) => c.customer_id)).toEqual([cheapest]);
+    expect(one.median_cost_nanos).toBe(median.toString());
   });
 
   it('lists the most expensive runs, routing per workflow and model, alerts and health', async () => {

@@ -73,7 +73,7 @@ export function createQueryHandler(deps: QueryHandlerDeps) {
           );
         }
         // taken before the body is read, so a second request on a busy session fails at once
-        lease = deps.sessions.acquire({ user: user.name, ...request.session });
+        lease = deps.sessions.acquire({ user: user.name, readonly: user.readonly, ...request.session });
       }
       const received = method === 'POST' ? await readBody(req, deps.maxBodyBytes) : Buffer.alloc(0);
       const body = request.decompressRequest

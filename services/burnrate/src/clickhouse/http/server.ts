@@ -39,6 +39,10 @@ export interface ClickHouseHttpServerOptions {
   defaultSessionTimeoutSeconds?: number;
   /** The largest session_timeout accepted. Default 3600, as ClickHouse. */
   maxSessionTimeoutSeconds?: number;
+  /** Sessions one user may hold at once. Default half of maxSessions. */
+  maxSessionsPerUser?: number;
+  /** The largest session_timeout a read-only user gets. Default 300. */
+  maxReadonlySessionTimeoutSeconds?: number;
 }
 
 export interface ClickHouseHttpServer {
@@ -69,6 +73,10 @@ export function createClickHouseHttpServer(options: ClickHouseHttpServerOptions)
       maxSessions: options.maxSessions ?? 64,
       defaultTimeoutSeconds: options.defaultSessionTimeoutSeconds ?? 60,
       maxTimeoutSeconds: options.maxSessionTimeoutSeconds ?? 3600,
+      ...(options.maxSessionsPerUser !== undefined ? { maxSessionsPerUser: options.maxSessionsPerUser } : {}),
+      ...(options.maxReadonlySessionTimeoutSeconds !== undefined
+        ? { maxReadonlyTimeoutSeconds: options.maxReadonlySessionTimeoutSeconds }
+        : {}),
     });
     // mkdtemp makes the directory 0700: only this process's user reads the insert bodies it holds
     spoolDir = mkdtempSync(join(tmpdir(), 'burnrate-chhttp-spool-'));

@@ -14,6 +14,13 @@ export interface SessionOptions {
   maxTimeoutSeconds: number;
   /** Sessions open at once; a new one beyond this is refused. Each holds an engine connection. */
   maxSessions: number;
+  /**
+   * Sessions one user may hold at once (default: half of maxSessions, at least 1), so one user — the
+   * analyst, whose default password is allowed on loopback — cannot take every session.
+   */
+  maxSessionsPerUser?: number;
+  /** The largest session_timeout a read-only user gets (default 300 s); longer ones are refused. */
+  maxReadonlyTimeoutSeconds?: number;
 }
 
 export interface SessionLease {
@@ -38,6 +45,8 @@ export interface SessionRequest {
   timeout: string | undefined;
   /** session_check=1: the session must exist already. */
   check: boolean;
+  /** The user is read-only: the shorter maxReadonlyTimeoutSeconds applies. */
+  readonly?: boolean;
 }
 
 export interface Sessions {
@@ -47,6 +56,7 @@ export interface Sessions {
 }
 
 interface Entry {
+  user: string;
   session: Session;
   busy: boolean;
   ready: boolean;
@@ -58,10 +68,16 @@ const SESSION_ID = /^[\x21-\x7e]{1,256}$/;
 
 export function createSessions(open: () => Session, options: SessionOptions): Sessions {
   const entries = new Map<string, Entry>();
+  const perUser = new Map<string, number>();
+  const userCap = options.maxSessionsPerUser ?? Math.max(1, Math.floor(options.maxSessions / 2));
+  const readonlyMax = Math.min(options.maxTimeoutSeconds, options.maxReadonlyTimeoutSeconds ?? 300);
 
   const expire = (key: string, entry: Entry) => {
     if (entries.get(key) !== entry || entry.busy) return;
     entries.delete(key);
+    const left = (perUser.get(entry.user) ?? 1) - 1;
+    if (left > 0) perUser.set(entry.user, left);
+    else perUser.delete(entry.user);
     entry.session.close();
   };
 
@@ -76,7 +92,15 @@ export function createSessions(open: () => Session, options: SessionOptions): Se
           'session_id must be 1 to 256 printable ASCII characters without spaces',
         );
       }
-      const timeoutSeconds = parseTimeout(request.timeout, options);
+      const timeoutSeconds = parseTimeout(
+        request.timeout,
+        request.readonly
+          ? {
+              defaultTimeoutSeconds: Math.min(options.defaultTimeoutSeconds, readonlyMax),
+              maxTimeoutSeconds: readonlyMax,
+            }
+          : options,
+      );
       // sessions are per user, as on a server: another user's id names another session
       const key = `${request.user}\u0000${request.id}`;
       let entry = entries.get(key);
@@ -97,8 +121,17 @@ export function createSessions(open: () => Session, options: SessionOptions): Se
             { retriable: true },
           );
         }
-        entry = { session: open(), busy: false, ready: false, timer: undefined };
+        const held = perUser.get(request.user) ?? 0;
+        if (held >= userCap) {
+          throw new ClickHouseException(
+            CODES.TOO_MANY_SIMULTANEOUS_QUERIES,
+            `Too many sessions for user ${request.user}: ${held} are open (at most ${userCap} per user); close one or wait for one to expire`,
+            { retriable: true },
+          );
+        }
+        entry = { user: request.user, session: open(), busy: false, ready: false, timer: undefined };
         entries.set(key, entry);
+        perUser.set(request.user, held + 1);
       }
       const held = entry;
       held.busy = true;
@@ -131,11 +164,15 @@ export function createSessions(open: () => Session, options: SessionOptions): Se
         entry.session.close();
       }
       entries.clear();
+      perUser.clear();
     },
   };
 }
 
-function parseTimeout(value: string | undefined, options: SessionOptions): number {
+function parseTimeout(
+  value: string | undefined,
+  options: Pick<SessionOptions, 'defaultTimeoutSeconds' | 'maxTimeoutSeconds'>,
+): number {
   if (value === undefined || value === '') return options.defaultTimeoutSeconds;
   const seconds = Number(value);
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(seconds)) {

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
+import { stopOnCrash } from '../../kafka/crash.js';
+import type { Fatal } from '../../runtime/fatal.js';
 
 /**
  * Reads a compacted topic from the beginning into memory and keeps following it. `start()` resolves
@@ -13,8 +15,16 @@ export function createCompactedFeed(o: {
   apply: (key: string, value: Buffer | null) => void;
   logger: Logger;
   catchUpTimeoutMs?: number;
+  /**
+   * Called when the consumer crashes and KafkaJS will not restart it: the process must not keep
+   * running on reference data that silently stopped following the topic.
+   */
+  fatal?: Fatal | undefined;
+  /** Names the follower in the fatal error. */
+  role?: string;
 }) {
   const consumer = o.kafka.consumer({ groupId: `burnrate-refdata-${randomUUID()}`, maxWaitTimeInMs: 200 });
+  if (o.fatal) stopOnCrash(consumer, o.role ?? `${o.topic} follower`, o.fatal);
   const seen = new Map<number, bigint>();
   let targets = new Map<number, bigint>();
   let caughtUp: () => void = () => {};

@@ -14,6 +14,7 @@ import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import { followPrices } from '../../pricing/prices-topic.js';
 import { loadReference, type PricingReference } from '../../pricing/reference-files.js';
+import type { Fatal } from '../../runtime/fatal.js';
 import { createCompactedFeed } from './compacted-feed.js';
 import type { EnrichStage } from './enrich-message.js';
 
@@ -32,7 +33,7 @@ export function createReferenceData(
     pricesFile: string | undefined;
     overridesFile?: string | undefined;
   },
-  deps: { kafka: Kafka; logger: Logger },
+  deps: { kafka: Kafka; logger: Logger; fatal?: Fatal | undefined },
 ) {
   const log = deps.logger.child({ component: 'reference-data' });
   let pricing: PricingReference = loadReference(
@@ -45,6 +46,8 @@ export function createReferenceData(
     kafka: deps.kafka,
     topic: o.topic,
     logger: log,
+    fatal: deps.fatal,
+    role: 'customers follower',
     apply: (key, value) => {
       try {
         applyCustomerMessage(customers, decodeCustomerMessage(key, value));
@@ -59,6 +62,7 @@ export function createReferenceData(
         kafka: deps.kafka,
         topic: o.pricesTopic,
         logger: log,
+        fatal: deps.fatal,
         onReference: (next) => {
           pricing = { prices: next.prices, overrides: next.overrides };
           // During catch-up every earlier record passes by; only the one in force is worth a line.

@@ -14,6 +14,11 @@ export interface PanelDeps {
   /** The hook for the process's own /readyz; absent = the health panel says it is not wired. */
   readiness?: () => Promise<{ ready: boolean; detail: string }>;
   clock: () => number;
+  /**
+   * Settings sent with every query, e.g. `{ readonly: 2 }` on a ClickHouse server reached as the
+   * read-write user. Never on an in-process chDB: there a setting outlives the query on the session.
+   */
+  settings?: Record<string, string | number>;
 }
 
 /** Series shown by name on a spend chart; the rest are summed into "other". */
@@ -23,7 +28,12 @@ const DAY_S = 86_400;
 
 async function select<T>(deps: PanelDeps, query: string, params: Record<string, unknown>): Promise<T[]> {
   try {
-    const rs = await deps.clickhouse.query({ query, query_params: params, format: 'JSONEachRow' });
+    const rs = await deps.clickhouse.query({
+      query,
+      query_params: params,
+      format: 'JSONEachRow',
+      ...(deps.settings ? { clickhouse_settings: deps.settings } : {}),
+    });
     return await rs.json<T>();
   } catch (error) {
     const e = classifyClickHouseError(error, 'an overview query');
@@ -92,16 +102,22 @@ export async function spendPanel(deps: PanelDeps, scope: Scope, by: Dimension) {
  * or more than 10× the median customer's cost (the analysts' definition, docs/analysts.md).
  * The median is over every customer; the customer filter only narrows the rows shown.
  */
-export async function marginsPanel(deps: PanelDeps, scope: Scope) {
+export async function marginsPanel(deps: PanelDeps, scope: Scope, limit = sql.MARGINS_LIMIT) {
+  const params = sql.scopeParams(scope);
   const rows = await select<{
     customer_id: string;
     period_start: string;
     plan_kind: string;
     revenue_nanos: string;
     cost_nanos: string;
-  }>(deps, sql.marginsSql(deps.database), sql.scopeParams(scope));
-  const costs = rows.map((r) => BigInt(r.cost_nanos)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const median = costs.length === 0 ? 0n : costs[Math.floor((costs.length - 1) / 2)]!;
+  }>(deps, sql.marginsSql(deps.database, scope, limit), params);
+  // Over every customer, not only the rows shown: the costliest `limit` would skew it upwards.
+  const stats = await select<{ median_cost_nanos: string }>(
+    deps,
+    sql.marginsMedianSql(deps.database),
+    params,
+  );
+  const median = BigInt(stats[0]?.median_cost_nanos ?? 0);
   const customer = scope.filters.customer;
   return {
     median_cost_nanos: median.toString(),

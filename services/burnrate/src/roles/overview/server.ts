@@ -1,13 +1,15 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
-import { BurnrateError, type RoutingPolicy } from '@burnrate/core';
+import { type AddressInfo, isIP } from 'node:net';
+import { BurnrateError, ConfigError, type RoutingPolicy } from '@burnrate/core';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from 'pino';
 import { httpUrl } from '../../runtime/http-url.js';
 import type { Component } from '../../runtime/lifecycle.js';
 import { HttpError, sendError, sendJson } from '../api/http.js';
+import { isLoopback } from '../clickhouse-role.js';
 import { PAGE_HTML } from './page-html.js';
 import { PAGE_SCRIPT } from './page-script.js';
 import {
@@ -24,6 +26,10 @@ import { parseBy, parseScope } from './params.js';
 export interface OverviewConfig {
   host: string;
   port: number;
+  /** OVERVIEW_TOKEN: required beyond loopback; then every request must carry it. Empty = none. */
+  token?: string;
+  /** OVERVIEW_ALLOWED_HOSTS: host names (beyond localhost, IP literals and `host`) the Host header may name. */
+  allowedHosts?: readonly string[];
   database: string;
   routing: RoutingPolicy;
 }
@@ -34,6 +40,8 @@ export interface OverviewDeps {
   clock?: () => number;
   /** The process's readiness, for the health panel (see docs/dashboards.md); absent = not wired. */
   readiness?: PanelDeps['readiness'];
+  /** Settings sent with every query (PanelDeps.settings). */
+  settings?: PanelDeps['settings'];
 }
 
 /** The charting library, served from node_modules: the page loads nothing from the network. */
@@ -47,6 +55,65 @@ function readEcharts(): Buffer {
       { cause: error },
     );
   }
+}
+
+/**
+ * The overview shows every customer's revenue and margin. Listening beyond loopback without
+ * OVERVIEW_TOKEN would hand them to anyone on the network: refuse to start instead.
+ */
+export function assertOverviewExposure(config: Pick<OverviewConfig, 'host' | 'token'>): void {
+  if (isLoopback(config.host) || (config.token ?? '') !== '') return;
+  throw new ConfigError(
+    'OVERVIEW_TOKEN',
+    `The overview refuses to listen on ${config.host}, beyond loopback, without an access token: set OVERVIEW_TOKEN (a long random secret the page then asks for), or keep OVERVIEW_HOST=127.0.0.1.`,
+  );
+}
+
+/** The name in a Host header, without port or IPv6 brackets, lower-cased. */
+function hostName(header: string): string {
+  const h = header.trim().toLowerCase();
+  if (h.startsWith('[')) return h.slice(1, h.indexOf(']') > 0 ? h.indexOf(']') : undefined);
+  const colon = h.lastIndexOf(':');
+  return colon >= 0 && h.indexOf(':') === colon ? h.slice(0, colon) : h;
+}
+
+/**
+ * Whether a Host header may reach the overview. A DNS-rebinding page reaches a loopback listener
+ * under the attacker's host name; IP literals, localhost, the listening host and
+ * OVERVIEW_ALLOWED_HOSTS are the names a person actually types.
+ */
+export function hostAllowed(
+  header: string | undefined,
+  config: Pick<OverviewConfig, 'host' | 'allowedHosts'>,
+): boolean {
+  if (!header) return false;
+  const name = hostName(header);
+  if (name === '') return false;
+  if (isIP(name) !== 0 || name === 'localhost' || name.endsWith('.localhost')) return true;
+  const allowed = [config.host, ...(config.allowedHosts ?? [])].map((h) => h.trim().toLowerCase());
+  return allowed.includes(name);
+}
+
+const TOKEN_COOKIE = 'burnrate_overview';
+const sha = (s: string) => createHash('sha256').update(s).digest();
+/** Constant-time comparison (digests of equal length whatever the input). */
+const sameSecret = (given: string, token: string) => timingSafeEqual(sha(given), sha(token));
+
+/** The token a request carries: `Authorization: Bearer`, Basic (the password), or the cookie. */
+function presentedToken(req: IncomingMessage): string[] {
+  const found: string[] = [];
+  const auth = req.headers.authorization ?? '';
+  const [scheme, value = ''] = auth.split(' ', 2);
+  if (scheme?.toLowerCase() === 'bearer') found.push(value.trim());
+  if (scheme?.toLowerCase() === 'basic') {
+    const decoded = Buffer.from(value.trim(), 'base64').toString('utf8');
+    found.push(decoded.slice(decoded.indexOf(':') + 1));
+  }
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const [k, ...v] = part.trim().split('=');
+    if (k === TOKEN_COOKIE) found.push(decodeURIComponent(v.join('=')));
+  }
+  return found;
 }
 
 const SECURITY_HEADERS = {
@@ -71,6 +138,7 @@ export function createOverview(config: OverviewConfig, deps: OverviewDeps): Comp
     routing: config.routing,
     readiness: deps.readiness,
     clock,
+    ...(deps.settings ? { settings: deps.settings } : {}),
   };
   let echarts: Buffer | undefined;
   let server: Server | undefined;
@@ -88,10 +156,46 @@ export function createOverview(config: OverviewConfig, deps: OverviewDeps): Comp
     },
   };
 
+  const token = config.token ?? '';
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://overview');
+    if (!hostAllowed(req.headers.host, config)) {
+      throw new HttpError(
+        421,
+        'host_not_allowed',
+        "This host name is not the overview's: add it to OVERVIEW_ALLOWED_HOSTS, or use an IP address or localhost.",
+      );
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       throw new HttpError(405, 'method_not_allowed', 'The overview is read-only: only GET is answered.');
+    }
+    if (token !== '') {
+      const fromQuery = url.searchParams.get('token');
+      if (fromQuery !== null && sameSecret(fromQuery, token)) {
+        // Once: the token moves into an HttpOnly cookie and out of the address bar and history.
+        url.searchParams.delete('token');
+        res.writeHead(303, {
+          Location: `${url.pathname}${url.search}`,
+          'Set-Cookie': `${TOKEN_COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`,
+          'Cache-Control': 'no-store',
+          ...SECURITY_HEADERS,
+        });
+        res.end();
+        return;
+      }
+      if (!presentedToken(req).some((t) => sameSecret(t, token))) {
+        res.writeHead(401, {
+          'WWW-Authenticate': 'Basic realm="burnrate overview", charset="UTF-8"',
+          'Content-Type': 'text/plain; charset=utf-8',
+          'Cache-Control': 'no-store',
+          ...SECURITY_HEADERS,
+        });
+        res.end(
+          'The overview needs OVERVIEW_TOKEN: open it with ?token=<token>, or sign in with the token as password.\n',
+        );
+        return;
+      }
     }
     if (url.pathname === '/')
       return sendText(res, 'text/html', PAGE_HTML, { 'Content-Security-Policy': CSP });
@@ -109,6 +213,7 @@ export function createOverview(config: OverviewConfig, deps: OverviewDeps): Comp
     name: 'overview',
     url: () => address,
     async start() {
+      assertOverviewExposure(config);
       echarts = readEcharts();
       const http = createServer((req, res) => {
         handle(req, res).catch((error: unknown) => {

@@ -37,17 +37,36 @@ export function spendSql(database: string, by: Dimension, scope: Scope): string 
     ORDER BY t, key`;
 }
 
-/** Per customer, the billing period in force at `to`: revenue of its plan against its cost. */
-export function marginsSql(database: string): string {
+/** The customers shown on the margins panel at most (the costliest first). */
+export const MARGINS_LIMIT = 500;
+
+const MARGIN_PERIOD = `billing_period_start <= toDate(${TO}) AND billing_period_start > toDate(${TO}) - 31`;
+
+/**
+ * Per customer, the billing period in force at `to`: revenue of its plan against its cost — the
+ * `limit` costliest (a customer filter narrows to that customer, wherever it ranks).
+ */
+export function marginsSql(database: string, scope?: Scope, limit = MARGINS_LIMIT): string {
   return `SELECT customer_id, max(billing_period_start) AS period_start,
       argMax(plan_kind, billing_period_start) AS plan_kind,
       argMax(revenue_nanos, billing_period_start) AS revenue_nanos,
       argMax(cost_nanos, billing_period_start) AS cost_nanos
     FROM ${database}.customer_margin
-    WHERE billing_period_start <= toDate(${TO}) AND billing_period_start > toDate(${TO}) - 31
+    WHERE ${MARGIN_PERIOD}${scope ? filterSql(scope, ['customer']) : ''}
     GROUP BY customer_id
     ORDER BY cost_nanos DESC, customer_id
-    LIMIT 500`;
+    LIMIT ${Math.max(1, Math.trunc(limit))}`;
+}
+
+/** The (lower) median of every customer's cost in the billing period in force at `to` — no LIMIT. */
+export function marginsMedianSql(database: string): string {
+  return `SELECT quantileExactLow(0.5)(cost_nanos) AS median_cost_nanos, count() AS customers
+    FROM (
+      SELECT customer_id, argMax(cost_nanos, billing_period_start) AS cost_nanos
+      FROM ${database}.customer_margin
+      WHERE ${MARGIN_PERIOD}
+      GROUP BY customer_id
+    )`;
 }
 
 /** The most expensive workflow runs in the range (their steps in the range; a filter narrows the steps). */

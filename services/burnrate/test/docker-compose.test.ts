@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
 import { configSchema, ROLES } from '../src/config/schema.js';
+import { assertOverviewExposure, OVERVIEW_TOKEN_PLACEHOLDER } from '../src/roles/overview/server.js';
 
 interface ComposeService {
   image?: string;
@@ -26,8 +27,8 @@ describe('docker-compose.yml', () => {
     expect(s.clickhouse?.image).toMatch(/^clickhouse\/clickhouse-server:/);
     expect(s.redis?.image).toMatch(/^redis:/);
     expect(s.grafana?.image).toMatch(/^grafana\/grafana:/);
-    expect(s.kafka?.ports).toContain('9092:9092');
-    expect(s.clickhouse?.ports).toContain('8123:8123');
+    expect(s.kafka?.ports).toContain('127.0.0.1:9092:9092');
+    expect(s.clickhouse?.ports).toContain('127.0.0.1:8123:8123');
   });
 
   it('builds every burnrate role from the Dockerfile with environment names the config schema knows', () => {
@@ -52,9 +53,23 @@ describe('docker-compose.yml', () => {
     const overview = compose.services.overview;
     expect(overview?.environment?.BURNRATE_ROLES).toBe('overview');
     expect(overview?.environment?.OVERVIEW_HOST).toBe('0.0.0.0');
-    // Beyond loopback it refuses to start without a token: compose sets one, overridable.
-    expect(overview?.environment?.OVERVIEW_TOKEN).toMatch(/^\$\{OVERVIEW_TOKEN:-.+\}$/);
-    expect(overview?.ports).toContain('8788:8788');
+    // Beyond loopback it refuses to start without a real token: compose falls back to the
+    // placeholder, which the role refuses (so a forgotten OVERVIEW_TOKEN stops the overview only).
+    const fallback = /^\$\{OVERVIEW_TOKEN:-(.+)\}$/.exec(String(overview?.environment?.OVERVIEW_TOKEN))?.[1];
+    expect(fallback).toBe(OVERVIEW_TOKEN_PLACEHOLDER);
+    expect(() => assertOverviewExposure({ host: '0.0.0.0', token: fallback })).toThrow(
+      /openssl rand -hex 32/,
+    );
+    expect(overview?.ports).toEqual(['127.0.0.1:8788:8788']);
+  });
+
+  it('publishes ports without real authentication on the host loopback only', () => {
+    for (const [name, svc] of Object.entries(compose.services)) {
+      for (const port of svc.ports ?? []) {
+        if (name === 'api') continue; // API keys
+        expect(port, `service ${name}`).toMatch(/^127\.0\.0\.1:/);
+      }
+    }
   });
 
   it('provisions Grafana with the ClickHouse and Prometheus data sources and every dashboard file', () => {

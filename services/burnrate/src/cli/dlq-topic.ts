@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { BurnrateError } from '@burnrate/core';
 import type { Kafka } from 'kafkajs';
 import { DEAD_LETTER_COLUMNS } from '../facts/columns.js';
 import { unpackRows } from '../kafka/pack-rows.js';
@@ -81,7 +82,14 @@ export async function readTopic(
       finished,
       new Promise((_, reject) => {
         timer = setTimeout(
-          () => reject(new Error(`Reading ${topic} did not finish within ${timeoutMs} ms.`)),
+          () =>
+            reject(
+              new BurnrateError(
+                'kafka_read_timeout',
+                `Reading ${topic} did not finish within ${timeoutMs} ms: check that Kafka is up and try again.`,
+                { retriable: true },
+              ),
+            ),
           timeoutMs,
         );
       }),

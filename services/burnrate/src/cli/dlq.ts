@@ -1,4 +1,4 @@
-import { decodeUsageEvent, ValidationError } from '@burnrate/core';
+import { BurnrateError, decodeUsageEvent, ValidationError } from '@burnrate/core';
 import { SingleBar } from 'cli-progress';
 import { Command } from 'commander';
 import type { Kafka } from 'kafkajs';
@@ -197,9 +197,9 @@ function letterText(l: DeadLetter & { requeued: boolean; payload: unknown }): st
 /**
  * Publishes the letters' original bytes and key to usage.events and, in the same Kafka transaction,
  * one record per letter (keyed by its id) to `<dlq>.requeued`: both or neither. A later requeue
- * skips the ids found there. Order matters: the transaction starts first (InitProducerId with the
- * fixed transactional id fences any concurrent requeue and ends its open transaction), and only
- * then does `select` read the markers (read committed) and the letters — so a run that committed
+ * skips the ids found there. Order matters: the producer connects first (`producer.connect()` sends
+ * InitProducerId with the fixed transactional id, which fences any concurrent requeue and ends its
+ * open transaction), and only then does `select` read the markers (read committed) and the letters — so a run that committed
  * before this one's read is seen, and one that had not is fenced and sends nothing. Returns how
  * many letters were sent.
  */
@@ -274,12 +274,26 @@ export async function requeue(
       return letters.length;
     } catch (error) {
       await tx.abort().catch(() => {});
-      throw error;
+      throw fencedOrAsIs(error, dlqTopic);
     }
   } finally {
     bar?.stop();
     await producer.disconnect();
   }
+}
+
+/**
+ * A KafkaJS error on send or commit — typically a concurrent requeue having fenced this one — as one
+ * sentence (retriable: exit 1); anything else as it is.
+ */
+export function fencedOrAsIs(error: unknown, dlqTopic: string): unknown {
+  if (error instanceof BurnrateError || !(error instanceof Error) || !error.name.startsWith('KafkaJS'))
+    return error;
+  return new BurnrateError(
+    'requeue_interrupted',
+    `The requeue from ${dlqTopic} was interrupted (${error.message.replace(/\.$/, '')}), probably by a concurrent requeue: nothing of this run was committed; run it again once the other one finished.`,
+    { retriable: true, cause: error },
+  );
 }
 
 async function withKafka<T>(

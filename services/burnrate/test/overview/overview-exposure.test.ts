@@ -57,7 +57,15 @@ describe('overview exposure', () => {
     expect(() => assertOverviewExposure({ host: '0.0.0.0' })).toThrow(/OVERVIEW_TOKEN/);
     expect(() => assertOverviewExposure({ host: '::', token: '' })).toThrow(/beyond loopback/);
     expect(() => assertOverviewExposure({ host: '127.0.0.1' })).not.toThrow();
-    expect(() => assertOverviewExposure({ host: '0.0.0.0', token: 's3cret' })).not.toThrow();
+    expect(() => assertOverviewExposure({ host: '0.0.0.0', token: 'x'.repeat(32) })).not.toThrow();
+    expect(() => assertOverviewExposure({ host: '127.0.0.1', token: 's3cret' })).not.toThrow();
+    // The compose placeholder and short tokens are refused beyond loopback, naming the setting.
+    expect(() => assertOverviewExposure({ host: '0.0.0.0', token: 's3cret' })).toThrow(
+      /OVERVIEW_TOKEN shorter than 32 characters.*openssl rand -hex 32/,
+    );
+    expect(() =>
+      assertOverviewExposure({ host: '0.0.0.0', token: 'replace-me-with-a-long-random-secret' }),
+    ).toThrow(/public placeholder OVERVIEW_TOKEN/);
     await expect(start({ host: '0.0.0.0' })).rejects.toThrow(/set OVERVIEW_TOKEN/);
     const config = loadConfig({
       KAFKA_BROKERS: '127.0.0.1:1',
@@ -69,7 +77,7 @@ describe('overview exposure', () => {
   });
 
   it('with a token: 401 without it, 200 with it (Basic, Bearer, or ?token= that sets an HttpOnly cookie)', async () => {
-    const token = 'a-long-random-secret';
+    const token = 'a-long-random-secret-of-32-chars-';
     const o = await start({ host: '0.0.0.0', token });
     const url = o.url().replace('0.0.0.0', '127.0.0.1');
     const denied = await get(url, '/');
@@ -87,6 +95,15 @@ describe('overview exposure', () => {
     expect(cookie).toMatch(/HttpOnly/);
     expect(cookie).toMatch(/SameSite=Strict/);
     expect((await get(url, '/', { Cookie: cookie.split(';')[0]! })).status).toBe(200);
+  });
+
+  it('treats a malformed cookie as no token: 401, not 500', async () => {
+    const o = await start({ host: '0.0.0.0', token: 'x'.repeat(32) });
+    const url = o.url().replace('0.0.0.0', '127.0.0.1');
+    expect((await get(url, '/', { Cookie: 'burnrate_overview=%E0' })).status).toBe(401);
+    expect(
+      (await get(url, '/', { Cookie: `burnrate_overview=%E0; burnrate_overview=${'x'.repeat(32)}` })).status,
+    ).toBe(200);
   });
 });
 

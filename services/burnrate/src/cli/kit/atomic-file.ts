@@ -1,7 +1,26 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  fsyncSync,
+  openSync,
+  renameSync,
+  rmSync,
+  type Stats,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { ValidationError } from '@burnrate/core';
+
+/** `out`'s stat, or undefined when it cannot be read (missing; the temp file's creation says why). */
+function statOrUndefined(out: string): Stats | undefined {
+  try {
+    return statSync(out);
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * A new, empty temporary file next to `out` (same directory, so the final rename is atomic), with
@@ -9,6 +28,13 @@ import { ValidationError } from '@burnrate/core';
  * A directory that cannot take it is refused as a ValidationError on `flag`, before any work.
  */
 export function createTemp(out: string, flag = '--out'): string {
+  if (statOrUndefined(out)?.isDirectory() || out.endsWith('/')) {
+    throw new ValidationError(
+      flag,
+      `${flag} ${out} is a directory: give a file name (e.g. ${join(out, 'report.out')}).`,
+      'invalid_argument',
+    );
+  }
   const path = join(dirname(out), `.${basename(out)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
     closeSync(openSync(path, 'wx'));
@@ -36,7 +62,25 @@ export async function writeAtomically(
   let done = false;
   try {
     await write(temp);
-    renameSync(temp, out);
+    const fd = openSync(temp, 'r+');
+    try {
+      fsyncSync(fd); // the bytes reach the disk before the name points at them
+    } finally {
+      closeSync(fd);
+    }
+    // An existing file keeps its mode; a new one gets 0644.
+    const existing = statOrUndefined(out);
+    chmodSync(temp, existing ? existing.mode & 0o7777 : 0o644);
+    try {
+      renameSync(temp, out);
+    } catch (error) {
+      const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      throw new ValidationError(
+        flag,
+        `${flag} ${out} cannot be written (${reason}): give a file in an existing, writable directory.`,
+        'invalid_argument',
+      );
+    }
     done = true;
   } finally {
     if (!done) rmSync(temp, { force: true });

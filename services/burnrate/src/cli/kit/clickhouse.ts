@@ -1,4 +1,4 @@
-import { ConfigError } from '@burnrate/core';
+import { BurnrateError, ConfigError } from '@burnrate/core';
 import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import {
   CLICKHOUSE_SETTINGS,
@@ -99,9 +99,11 @@ export async function openReadDb(
         const e = classifyClickHouseError(error, what);
         if (e.code !== 'clickhouse_unavailable') throw e;
         const setting = settingFor(target, config.CLICKHOUSE_URL !== undefined);
-        throw new ConfigError(
-          setting,
+        // Still retriable (exit 1: the same command may work once ClickHouse is up), one sentence.
+        throw new BurnrateError(
+          e.code,
           `${e.message.replace(/\.$/, '')}; check that ClickHouse is up or fix ${setting}.`,
+          { retriable: true, field: setting, cause: error },
         );
       }
     },

@@ -62,12 +62,26 @@ function readEcharts(): Buffer {
  * OVERVIEW_TOKEN would hand them to anyone on the network: refuse to start instead.
  */
 export function assertOverviewExposure(config: Pick<OverviewConfig, 'host' | 'token'>): void {
-  if (isLoopback(config.host) || (config.token ?? '') !== '') return;
-  throw new ConfigError(
-    'OVERVIEW_TOKEN',
-    `The overview refuses to listen on ${config.host}, beyond loopback, without an access token: set OVERVIEW_TOKEN (a long random secret the page then asks for), or keep OVERVIEW_HOST=127.0.0.1.`,
-  );
+  if (isLoopback(config.host)) return;
+  const token = config.token ?? '';
+  if (token === '') {
+    throw new ConfigError(
+      'OVERVIEW_TOKEN',
+      `The overview refuses to listen on ${config.host}, beyond loopback, without an access token: set OVERVIEW_TOKEN (a long random secret the page then asks for, e.g. openssl rand -hex 32), or keep OVERVIEW_HOST=127.0.0.1.`,
+    );
+  }
+  if (token === OVERVIEW_TOKEN_PLACEHOLDER || token.length < OVERVIEW_TOKEN_MIN_LENGTH) {
+    throw new ConfigError(
+      'OVERVIEW_TOKEN',
+      `The overview refuses to listen on ${config.host}, beyond loopback, with ${token === OVERVIEW_TOKEN_PLACEHOLDER ? 'the public placeholder OVERVIEW_TOKEN' : `an OVERVIEW_TOKEN shorter than ${OVERVIEW_TOKEN_MIN_LENGTH} characters`}: set it to a long random secret (openssl rand -hex 32), or keep OVERVIEW_HOST=127.0.0.1.`,
+    );
+  }
 }
+
+/** The placeholder docker-compose falls back to: public, so refused beyond loopback. */
+export const OVERVIEW_TOKEN_PLACEHOLDER = 'replace-me-with-a-long-random-secret';
+/** The shortest OVERVIEW_TOKEN accepted beyond loopback. */
+export const OVERVIEW_TOKEN_MIN_LENGTH = 32;
 
 /** The name in a Host header, without port or IPv6 brackets, lower-cased. */
 function hostName(header: string): string {
@@ -111,7 +125,12 @@ function presentedToken(req: IncomingMessage): string[] {
   }
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const [k, ...v] = part.trim().split('=');
-    if (k === TOKEN_COOKIE) found.push(decodeURIComponent(v.join('=')));
+    if (k !== TOKEN_COOKIE) continue;
+    try {
+      found.push(decodeURIComponent(v.join('=')));
+    } catch {
+      // A malformed cookie (`%E0`) is no token: the request is answered 401, not 500.
+    }
   }
   return found;
 }

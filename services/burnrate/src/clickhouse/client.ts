@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { Readable } from 'node:stream';
 import { type ClickHouseClient, ClickHouseLogLevel, createClient } from '@clickhouse/client';
 
 /** Settings every burnrate connection uses, so 64-bit money sums never come back as lossy numbers. */
@@ -47,14 +48,70 @@ export function createClickHouseClient(
   // chdb types its connection against @clickhouse/client-common, which the client now bundles under
   // another path; the runtime interface is the same.
   type Connection = NonNullable<Parameters<typeof createClient>[0]>['connection'];
-  return createClient({
+  const client = createClient({
     request_timeout: common.request_timeout,
     log: common.log,
     connection: connection as unknown as Connection,
   });
+  embedded.set(client, connection);
+  return client;
 }
 
 type ChdbConnection = ReturnType<typeof import('chdb/connection').createChdbConnection>;
+
+/** Clients backed by chDB in this process, for insertLines' zero-copy path. */
+const embedded = new WeakMap<ClickHouseClient, ChdbConnection>();
+
+/**
+ * Inserts rows already in a text format from a Buffer. In chDB the bytes are handed to the engine
+ * without a copy (chDB's raw insert); to a server they are streamed as the request body. Settings
+ * travel with this statement only (`INSERT … SETTINGS … FORMAT`), never as session state. Errors are
+ * the client's (or chDB's, with `code` set to the ClickHouse code): classify them with
+ * classifyClickHouseError.
+ */
+export async function insertLines(
+  client: ClickHouseClient,
+  insert: {
+    table: string;
+    columns: readonly string[];
+    format: 'JSONCompactEachRow';
+    bytes: Buffer;
+    settings: Record<string, string | number>;
+  },
+): Promise<void> {
+  const chdb = embedded.get(client);
+  if (chdb) {
+    try {
+      await chdb.chdb.rawInsert({
+        table: insert.table,
+        columns: insert.columns,
+        format: insert.format,
+        values: insert.bytes,
+        settings: { ...CLICKHOUSE_SETTINGS, ...insert.settings },
+      });
+    } catch (error) {
+      // chDB's insert errors carry the ClickHouse code apart; give it the client's shape.
+      const code = (error as { clickhouseCode?: unknown }).clickhouseCode;
+      if (code !== undefined && error instanceof Error) Object.assign(error, { code: String(code) });
+      throw error;
+    }
+    return;
+  }
+  const settings = Object.entries(insert.settings)
+    .map(([name, value]) => `${name} = ${typeof value === 'number' ? value : quote(value)}`)
+    .join(', ');
+  const result = await client.exec({
+    query: `INSERT INTO ${insert.table} (${insert.columns.join(', ')})${settings ? ` SETTINGS ${settings}` : ''} FORMAT ${insert.format}`,
+    values: Readable.from([insert.bytes]),
+  });
+  // The response must be read to the end, or its socket never returns to the pool.
+  for await (const _ of result.stream);
+}
+
+/** A ClickHouse string literal. */
+export function quote(text: string): string {
+  return `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
 
 /**
  * chDB turns client-level settings into a `SET …;` prefix on EVERY statement, and an INSERT run as

@@ -1,8 +1,10 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { isRetriable } from '@burnrate/core';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { EachBatchPayload, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
+import { insertLines } from '../../clickhouse/client.js';
+import { classifyClickHouseError } from '../../clickhouse/errors.js';
 import { DEAD_LETTER_COLUMNS, FACT_COLUMNS, KAFKA_POSITION_COLUMNS } from '../../facts/columns.js';
 import { stopOnCrash } from '../../kafka/crash.js';
 import { unpackRows } from '../../kafka/pack-rows.js';
@@ -11,6 +13,7 @@ import type { Fatal } from '../../runtime/fatal.js';
 import type { Component } from '../../runtime/lifecycle.js';
 import type { Metrics } from '../../runtime/metrics.js';
 import { backoffMs, sleep, ThrottledLog } from '../../runtime/retry.js';
+import { bodyToken, buildInsertBody } from './insert-body.js';
 import { InsertGroups } from './insert-group.js';
 import { ReplayGuard, rowKey } from './replay-guard.js';
 import { insertOrIsolate, insertRows, type SinkRow } from './sink.js';
@@ -108,30 +111,49 @@ export function createLedger(o: LedgerConfig, deps: LedgerDeps): Component & { s
     for (let attempt = 0; ; attempt++) {
       if (!parts.every((p) => p.isCurrent())) return false;
       try {
-        const rows: SinkRow[] = [];
-        let skipped = 0;
+        const present: Array<Set<string> | undefined> = [];
         for (const { batch } of parts) {
           const first = BigInt(batch.firstOffset() ?? batch.lastOffset());
-          const present = o.dedup
-            ? await guard.present(name, batch.topic, batch.partition, first)
-            : undefined;
-          skipped += collectRows(batch, present, rows);
+          present.push(o.dedup ? await guard.present(name, batch.topic, batch.partition, first) : undefined);
         }
+        const batches = parts.map((p) => p.batch);
+        // Usually nothing is stored ahead of the batch: then no row is looked up at all.
+        const replayed = present.some((rows) => rows !== undefined && rows.size > 0);
+        const body = buildInsertBody(
+          batches,
+          replayed ? (part, offset, row) => present[part]?.has(rowKey(offset, row)) === true : undefined,
+        );
         // A rebalance in progress makes heartbeat() throw: do not write for partitions we may be losing.
         await parts[0]!.heartbeat();
         const insertStarted = performance.now();
-        const rejected = await insertOrIsolate(deps.clickhouse, table.table, table.columns, rows, tokenFor);
+        let rejected: Awaited<ReturnType<typeof insertOrIsolate>> = [];
+        try {
+          if (body.rows > 0) {
+            await insertLines(deps.clickhouse, {
+              table: table.table,
+              columns: table.columns,
+              format: 'JSONCompactEachRow',
+              bytes: body.bytes,
+              settings: { insert_deduplication_token: o.dedup ? bodyToken(batches, body) : randomUUID() },
+            });
+          }
+        } catch (error) {
+          const e = classifyClickHouseError(error, `an insert of ${body.rows} rows into ${table.table}`);
+          if (e.code !== 'clickhouse_rejected_rows') throw e;
+          rejected = await isolateRejected(table, parts);
+        }
         if (rejected.length > 0) await deadLetterRejected(rejected);
         if (o.dedup) {
           for (const { batch } of parts)
             guard.advance(name, batch.topic, batch.partition, BigInt(batch.lastOffset()) + 1n);
         }
+        const skipped = body.skipped.length;
         stats.rowsSkippedAsReplay += skipped;
-        stats.rowsWritten += rows.length - rejected.length;
+        stats.rowsWritten += body.rows - rejected.length;
         stats.rowsRejected += rejected.length;
         stats.batches += parts.length;
         deps.metrics?.ledgerInsert(name, {
-          rows: rows.length,
+          rows: body.rows,
           skipped,
           rejected: rejected.length,
           seconds: (performance.now() - insertStarted) / 1000,
@@ -148,6 +170,23 @@ export function createLedger(o: LedgerConfig, deps: LedgerDeps): Component & { s
         await parts[0]!.heartbeat();
       }
     }
+  }
+
+  /**
+   * ClickHouse refused the group's insert because of some rows (none of it was stored). Finds them by
+   * bisection over the rows one by one, so one bad row costs one dead letter. The replay guard is
+   * asked again first: exact per row, whatever the failed attempt did.
+   */
+  async function isolateRejected(table: { table: string; columns: readonly string[] }, parts: Part[]) {
+    const name = table.table.split('.')[1]!;
+    guard.reset();
+    const rows: SinkRow[] = [];
+    for (const { batch } of parts) {
+      const first = BigInt(batch.firstOffset() ?? batch.lastOffset());
+      const present = o.dedup ? await guard.present(name, batch.topic, batch.partition, first) : undefined;
+      collectRows(batch, present, rows);
+    }
+    return insertOrIsolate(deps.clickhouse, table.table, table.columns, rows, tokenFor);
   }
 
   /** Adds the rows of a batch, minus rows already stored (a replay); returns how many were skipped. */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { BurnrateError } from '@burnrate/core';
 import type { ClickHouseClient } from '@clickhouse/client';
+import { quote } from '../../clickhouse/client.js';
 import { classifyClickHouseError } from '../../clickhouse/errors.js';
 
 export interface SinkRow {
@@ -47,10 +48,6 @@ export async function insertRows(
   } catch (error) {
     throw classifyClickHouseError(error, `an insert of ${rows.length} rows into ${table}`);
   }
-}
-
-function quote(text: string): string {
-  return `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
 /**

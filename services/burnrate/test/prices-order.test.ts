@@ -165,7 +165,7 @@ describe('the first record of a version owns it, on every follower', () => {
     const admin = kafka.admin();
     await admin.connect();
     try {
-      await admin.createTopics({
+      const create = admin.createTopics({
         waitForLeaders: true,
         topics: [
           {
@@ -179,6 +179,15 @@ describe('the first record of a version owns it, on every follower', () => {
             ],
           },
         ],
+      });
+      // A busy broker may answer "does not host this topic-partition" while it elects the leader.
+      await create.catch(async (error) => {
+        const listed = await pollUntil(
+          async () => (await admin.listTopics()).includes(names.prices),
+          Boolean,
+          30_000,
+        );
+        if (!listed) throw error;
       });
     } finally {
       await admin.disconnect();

@@ -29,7 +29,7 @@ export function createReferenceData(
   o: {
     /** The compacted customers topic. */
     topic: string;
-    /** The compacted prices topic; unset = the files only, never reloaded (roles that do not price). */
+    /** The prices topic (kept forever); unset = the files only, never reloaded (roles that do not price). */
     pricesTopic?: string | undefined;
     pricesFile: string | undefined;
     overridesFile?: string | undefined;

@@ -39,6 +39,7 @@ export * from './money/nanos.js';
 export * from './money/rounding.js';
 export * from './pricing/bundled.js';
 export * from './pricing/catalog.js';
+export * from './pricing/content-digest.js';
 export * from './pricing/cost.js';
 export * from './pricing/litellm.js';
 export * from './pricing/normalize.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { BurnrateError } from '@burnrate/core';
 import type { Kafka } from 'kafkajs';
 import { DEAD_LETTER_COLUMNS } from '../facts/columns.js';
+import { KafkaReadTimeoutError } from '../kafka/errors.js';
 import { unpackRows } from '../kafka/pack-rows.js';
 
 /** One dead letter: a row of a (packed) usage.dlq message, as the enricher wrote it. */
@@ -84,10 +84,9 @@ export async function readTopic(
         timer = setTimeout(
           () =>
             reject(
-              new BurnrateError(
-                'kafka_read_timeout',
+              new KafkaReadTimeoutError(
+                topic,
                 `Reading ${topic} did not finish within ${timeoutMs} ms: check that Kafka is up and try again.`,
-                { retriable: true },
               ),
             ),
           timeoutMs,

@@ -6,6 +6,7 @@ import {
   ValidationError,
 } from '@burnrate/core';
 import { Command } from 'commander';
+import { pino } from 'pino';
 import { loadConfig } from '../config/load.js';
 import { createKafka } from '../kafka/client.js';
 import { topicNames } from '../kafka/topics.js';
@@ -58,7 +59,11 @@ async function catalogToList(flags: ListFlags, env: NodeJS.ProcessEnv): Promise<
   if (flags.prices !== undefined) {
     throw new ValidationError('--published', 'Give --published or --prices, not both.', 'invalid_argument');
   }
-  const logger = createLogger(config.LOG_LEVEL === 'info' ? 'error' : config.LOG_LEVEL);
+  const logger = createLogger(
+    config.LOG_LEVEL === 'info' ? 'error' : config.LOG_LEVEL,
+    // The topic's skipped records are reported on stderr, never mixed into the output (--json).
+    pino.destination({ fd: 2, sync: true }),
+  );
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'burnrate-cli', logger });
   const topic = topicNames(config.BURNRATE_TOPIC_PREFIX).prices;
   const { latest } = await readPublished(kafka, topic, logger);

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { pino } from 'pino';
 import { loadConfig } from '../config/load.js';
 import { createKafka } from '../kafka/client.js';
 import { ensureTopics, topicNames } from '../kafka/topics.js';
@@ -27,12 +28,17 @@ export function createPricesPublishCommand(
       const config = loadConfig(env);
       // Both files are validated before anything is sent: a refused file has no effect.
       const reference = loadReference({ pricesFile: flags.prices, overridesFile: flags.overrides }, config);
-      const logger = createLogger(config.LOG_LEVEL === 'info' ? 'error' : config.LOG_LEVEL);
+      const logger = createLogger(
+        config.LOG_LEVEL === 'info' ? 'error' : config.LOG_LEVEL,
+        // The topic's skipped records are reported on stderr, never mixed into the output (--json).
+        pino.destination({ fd: 2, sync: true }),
+      );
       const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'burnrate-cli', logger });
       const topics = topicNames(config.BURNRATE_TOPIC_PREFIX);
       await ensureTopics(kafka, topics, {
         partitions: config.KAFKA_TOPIC_PARTITIONS,
         replicationFactor: config.KAFKA_REPLICATION_FACTOR,
+        logger,
       });
       const result = await publishReference(kafka, topics.prices, reference, logger);
       const summary = {

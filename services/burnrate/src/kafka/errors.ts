@@ -28,3 +28,16 @@ export function classifyKafkaError(error: unknown, brokers: string[]): unknown {
     { retriable: true, field: 'KAFKA_BROKERS', cause: error },
   );
 }
+
+/**
+ * Reading a topic did not finish in time (the broker is down or slow, or the topic cannot be read):
+ * one sentence naming the topic. Retriable: the same read may succeed once Kafka answers.
+ */
+export class KafkaReadTimeoutError extends BurnrateError {
+  readonly topic: string;
+
+  constructor(topic: string, message: string, cause?: unknown) {
+    super('kafka_read_timeout', message, { retriable: true, cause });
+    this.topic = topic;
+  }
+}

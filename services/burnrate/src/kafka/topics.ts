@@ -1,11 +1,16 @@
-import type { Kafka } from 'kafkajs';
+import { BurnrateError } from '@burnrate/core';
+import { type Admin, ConfigResourceTypes, ConfigSource, type Kafka } from 'kafkajs';
+import type { Logger } from 'pino';
 
 export interface TopicNames {
   events: string;
   enriched: string;
   dlq: string;
   customers: string;
-  /** Compacted: the published price catalog and overrides every enricher applies (docs/pricing.md). */
+  /**
+   * Kept forever, never compacted: the published price catalog and overrides every enricher applies,
+   * in a permanent order (docs/pricing.md).
+   */
   prices: string;
 }
 
@@ -19,63 +24,141 @@ export function topicNames(prefix: string): TopicNames {
   };
 }
 
-/** Creates burnrate's topics when missing; `customers` and `prices` are compacted (latest record per key). */
+/**
+ * The prices topic's retention: nothing is ever deleted or compacted, so topic order is permanent and
+ * "the first record of a version owns it" holds for every reader forever. Publications are rare and
+ * small (one gzip record per catalog change).
+ */
+export const PRICES_TOPIC_RETENTION: Readonly<Record<string, string>> = {
+  'cleanup.policy': 'delete',
+  'retention.ms': '-1',
+  'retention.bytes': '-1',
+};
+
+/**
+ * Creates burnrate's topics when missing (`customers` compacted, latest record per key; `prices`
+ * kept forever), and brings an existing prices topic — compacted, as older versions created it — to
+ * PRICES_TOPIC_RETENTION (logged once when it changes anything).
+ */
 export async function ensureTopics(
   kafka: Kafka,
   names: TopicNames,
-  options: { partitions: number; replicationFactor: number },
+  options: { partitions: number; replicationFactor: number; logger?: Logger | undefined },
 ): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const existing = new Set(await admin.listTopics());
-    const wanted = [
-      {
-        topic: names.events,
-        numPartitions: options.partitions,
-        // The broker's clock stamps each record: ingested_at and the late-horizon check use it, so
-        // they cannot be skewed by a client's clock and a replay sees the same timestamps.
-        configEntries: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }],
-      },
-      { topic: names.enriched, numPartitions: options.partitions },
-      { topic: names.dlq, numPartitions: 1 },
-      {
-        topic: names.customers,
-        numPartitions: 1,
-        configEntries: [
-          { name: 'cleanup.policy', value: 'compact' },
-          { name: 'min.compaction.lag.ms', value: '0' },
-        ],
-      },
-      {
-        topic: names.prices,
-        numPartitions: 1,
-        configEntries: [
-          { name: 'cleanup.policy', value: 'compact' },
-          // A published catalog and overrides (gzip) may be a few MB before compression.
-          { name: 'max.message.bytes', value: String(16 * 1024 * 1024) },
-        ],
-      },
-    ].filter((t) => !existing.has(t.topic));
-    if (wanted.length === 0) return;
-    try {
-      await admin.createTopics({
-        topics: wanted.map((t) => ({ ...t, replicationFactor: options.replicationFactor })),
-        waitForLeaders: true,
-      });
-    } catch (error) {
-      // Roles starting together race to create the topics, and a broker that has just started can
-      // answer "does not host this topic-partition" while leaders are elected: wait for the topics.
-      const deadline = Date.now() + 30_000;
-      for (;;) {
-        const now = new Set(await admin.listTopics());
-        if (wanted.every((t) => now.has(t.topic))) break;
-        if (Date.now() > deadline) throw error;
-        await new Promise((r) => setTimeout(r, 500));
-      }
-      await admin.fetchTopicMetadata({ topics: wanted.map((t) => t.topic) });
-    }
+    await createMissing(admin, names, options);
+    await ensurePricesRetention(admin, names.prices, options.logger);
   } finally {
     await admin.disconnect();
   }
+}
+
+async function createMissing(
+  admin: Admin,
+  names: TopicNames,
+  options: { partitions: number; replicationFactor: number },
+): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const wanted = [
+    {
+      topic: names.events,
+      numPartitions: options.partitions,
+      // The broker's clock stamps each record: ingested_at and the late-horizon check use it, so
+      // they cannot be skewed by a client's clock and a replay sees the same timestamps.
+      configEntries: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }],
+    },
+    { topic: names.enriched, numPartitions: options.partitions },
+    { topic: names.dlq, numPartitions: 1 },
+    {
+      topic: names.customers,
+      numPartitions: 1,
+      configEntries: [
+        { name: 'cleanup.policy', value: 'compact' },
+        { name: 'min.compaction.lag.ms', value: '0' },
+      ],
+    },
+    {
+      topic: names.prices,
+      numPartitions: 1,
+      configEntries: [
+        ...Object.entries(PRICES_TOPIC_RETENTION).map(([name, value]) => ({ name, value })),
+        // A published catalog and overrides (gzip) may be a few MB before compression.
+        { name: 'max.message.bytes', value: String(16 * 1024 * 1024) },
+      ],
+    },
+  ].filter((t) => !existing.has(t.topic));
+  if (wanted.length === 0) return;
+  try {
+    await admin.createTopics({
+      topics: wanted.map((t) => ({ ...t, replicationFactor: options.replicationFactor })),
+      waitForLeaders: true,
+    });
+  } catch (error) {
+    // Roles starting together race to create the topics, and a broker that has just started can
+    // answer "does not host this topic-partition" while leaders are elected: wait for the topics.
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const now = new Set(await admin.listTopics());
+      if (wanted.every((t) => now.has(t.topic))) break;
+      if (Date.now() > deadline) throw error;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    await admin.fetchTopicMetadata({ topics: wanted.map((t) => t.topic) });
+  }
+}
+
+/**
+ * Older versions created the prices topic compacted; compaction honours tombstones (which followers
+ * ignore) and drops earlier records with a repeated key, so a follower started later could read
+ * another first record of a version. Sets PRICES_TOPIC_RETENTION when any of it differs. The legacy
+ * AlterConfigs call KafkaJS offers replaces a topic's whole set of overrides, so the topic's other
+ * overrides are sent along unchanged. What compaction already removed is not restored: from now on
+ * the order on the topic is final.
+ * @throws BurnrateError (prices_topic_config) with the one-line command when the broker refuses.
+ */
+async function ensurePricesRetention(admin: Admin, topic: string, logger: Logger | undefined): Promise<void> {
+  let differs: [string, string | null][];
+  try {
+    const described = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }],
+    });
+    const entries = described.resources[0]?.configEntries ?? [];
+    const current = new Map(entries.map((e) => [e.configName, e.configValue]));
+    differs = Object.entries(PRICES_TOPIC_RETENTION)
+      .filter(([name, value]) => current.get(name) !== value)
+      .map(([name]) => [name, current.get(name) ?? null]);
+    if (differs.length === 0) return;
+    const overrides = new Map(
+      entries
+        .filter((e) => e.configSource === ConfigSource.TOPIC_CONFIG && !e.isSensitive && !e.readOnly)
+        .map((e) => [e.configName, e.configValue]),
+    );
+    for (const [name, value] of Object.entries(PRICES_TOPIC_RETENTION)) overrides.set(name, value);
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: [
+        {
+          type: ConfigResourceTypes.TOPIC,
+          name: topic,
+          configEntries: [...overrides].map(([name, value]) => ({ name, value })),
+        },
+      ],
+    });
+  } catch (error) {
+    const settings = Object.entries(PRICES_TOPIC_RETENTION)
+      .map(([name, value]) => `${name}=${value}`)
+      .join(',');
+    throw new BurnrateError(
+      'prices_topic_config',
+      `The ${topic} topic must keep every record (never compacted or expired), and Kafka refused to read or change its configuration (${(error as Error).message}): run kafka-configs.sh --bootstrap-server <broker> --alter --entity-type topics --entity-name ${topic} --add-config ${settings} once, then start again.`,
+      { cause: error },
+    );
+  }
+  logger?.info(
+    { topic, was: Object.fromEntries(differs), now: PRICES_TOPIC_RETENTION },
+    'prices topic set to keep every record forever (an older version created it compacted)',
+  );
 }

@@ -20,15 +20,16 @@ import type { EnrichStage } from './enrich-message.js';
 
 /**
  * The enricher's reference data: the customer table kept current from the compacted customers topic,
- * and the price catalog and per-customer overrides. Prices are the last valid record on the prices
- * topic (`burnrate prices publish`), followed without a restart; until anything is published they are
- * BURNRATE_PRICES_FILE (else the bundled catalog) and BURNRATE_OVERRIDES_FILE (else none).
+ * and the price catalog and per-customer overrides. Prices are the record in force on the prices
+ * topic (`burnrate prices publish`; the last valid record whose versions it owns, see followPrices),
+ * followed without a restart; until anything is published they are BURNRATE_PRICES_FILE (else the
+ * bundled catalog) and BURNRATE_OVERRIDES_FILE (else none).
  */
 export function createReferenceData(
   o: {
     /** The compacted customers topic. */
     topic: string;
-    /** The compacted prices topic; unset = the files only, never reloaded (roles that do not price). */
+    /** The prices topic (kept forever); unset = the files only, never reloaded (roles that do not price). */
     pricesTopic?: string | undefined;
     pricesFile: string | undefined;
     overridesFile?: string | undefined;

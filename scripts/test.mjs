@@ -11,6 +11,10 @@ const steps = [
   ['typecheck scripts', () => npx(['tsc', '-p', 'tsconfig.json'])],
   ['lint', () => npx(['biome', 'check', '.'])],
   ['schema compatibility', () => run(process.execPath, [...TSX, 'scripts/check-schemas.ts'], { cwd: root })],
+  [
+    'capacity doc in sync',
+    () => run(process.execPath, [...TSX, 'scripts/capacity.ts', '--check'], { cwd: root }),
+  ],
   ['tests', () => npx(['vitest', 'run', ...process.argv.slice(2)])],
 ];
 for (const [name, step] of steps) {

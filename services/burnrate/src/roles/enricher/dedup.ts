@@ -23,7 +23,7 @@ export class EventDeduper {
   constructor(
     private readonly redis: Redis,
     private readonly keyPrefix: string,
-    /** How long an event_id is remembered; Redis memory grows with rate × window (~80 B per id). */
+    /** How long an event_id is remembered; Redis memory grows with rate × window (≈ 200 B per id, measured; docs/capacity.md). */
     private readonly windowSeconds: number,
   ) {}
 

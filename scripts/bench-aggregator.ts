@@ -8,12 +8,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { pino } from 'pino';
 import { createKafka } from '../services/burnrate/src/kafka/client.js';
-import { packRows } from '../services/burnrate/src/kafka/pack-rows.js';
 import { ensureTopics, topicNames } from '../services/burnrate/src/kafka/topics.js';
-import { benchEnrichedRows, dropRedisPrefix, exitOf, spawnRole } from './bench-process.js';
+import { clickhouseOwner, dropRedisPrefix, exitOf, produceEnrichedRows, spawnRole } from './bench-process.js';
 import { cpuSeconds, findPid, peakRssMb } from './proc-stats.js';
 
 const N = Number(process.argv[2] ?? 200_000);
@@ -28,18 +26,6 @@ const topics = topicNames(prefix);
 const port = 18_123 + Math.floor(Math.random() * 1000);
 const env = { KAFKA_BROKERS: brokers, BURNRATE_TOPIC_PREFIX: prefix, CLICKHOUSE_DATABASE: 'bench' };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function produce(): Promise<void> {
-  const rows = benchEnrichedRows(N);
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-  const messages = packRows(rows, 4);
-  for (let i = 0; i < messages.length; i += 4) {
-    await producer.send({ topic: topics.enriched, acks: -1, messages: messages.slice(i, i + 4) });
-  }
-  await producer.disconnect();
-  console.log(`${N} enriched rows in ${messages.length} messages on ${topics.enriched}`);
-}
 
 /**
  * Polls `progress` (rows done) until N. Reports events/s and CPU µs per event of each process over
@@ -83,30 +69,10 @@ async function measure(
   return { steady, whole };
 }
 
-function clickhouseOwner(roles: string, httpPort: number) {
-  const owner = spawnRole(roles, {
-    ...env,
-    CLICKHOUSE_HTTP_PORT: String(httpPort),
-    BURNRATE_DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-agg-')),
-  });
-  const ch = createClient({ url: `http://127.0.0.1:${httpPort}`, log: { level: ClickHouseLogLevel.OFF } });
-  const count = async () => {
-    try {
-      const rs = await ch.query({
-        query: 'SELECT count() AS n FROM bench.usage_events',
-        format: 'JSONEachRow',
-      });
-      return Number((await rs.json<{ n: string }>())[0]!.n);
-    } catch {
-      return -1;
-    }
-  };
-  return { owner, ch, count };
-}
-
 async function main(): Promise<void> {
   await ensureTopics(kafka, topics, { partitions: 4, replicationFactor: 1 });
-  await produce();
+  const messages = await produceEnrichedRows(kafka, topics.enriched, N);
+  console.log(`${N} enriched rows in ${messages} messages on ${topics.enriched}`);
   const redis = findPid('redis-server');
   const admin = kafka.admin();
   await admin.connect();
@@ -121,7 +87,7 @@ async function main(): Promise<void> {
 
   // The aggregator first, while the ledger has stored nothing: its start-up rebuild from ClickHouse
   // then finds nothing, and it aggregates every row from Kafka. ClickHouse serves its migrations.
-  const first = clickhouseOwner('clickhouse', port);
+  const first = clickhouseOwner('clickhouse', port, env);
   while ((await first.count()) < 0) await sleep(100);
   // Every rule runs after every batch, as in production; the 500 bench customers are unmapped, and
   // 500 one-off "unmapped customer" alerts would measure the alert path instead (bench-alerts.ts does).
@@ -147,7 +113,7 @@ async function main(): Promise<void> {
   await first.ch.close();
 
   // The ledger alone on the same topic, with the ClickHouse engine in its process (as `npm start` runs it).
-  const second = clickhouseOwner('clickhouse,ledger', port + 1);
+  const second = clickhouseOwner('clickhouse,ledger', port + 1, env);
   const ledger = await measure(
     'ledger + ClickHouse engine',
     { 'ledger+chDB': second.owner.pid },

@@ -1,9 +1,15 @@
 // A `burnrate run` process for the multi-process benchmarks: the roles as they are deployed.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { encodeUsageEvent } from '@burnrate/core';
+import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { Redis } from 'ioredis';
+import type { Kafka } from 'kafkajs';
 import { pino } from 'pino';
 import { createKafka } from '../services/burnrate/src/kafka/client.js';
+import { packRows } from '../services/burnrate/src/kafka/pack-rows.js';
 import { createReferenceData } from '../services/burnrate/src/roles/enricher/reference-data.js';
 import { benchEvent } from './bench-events.js';
 
@@ -66,4 +72,41 @@ export async function dropRedisPrefix(prefix: string): Promise<number> {
   }
   redis.disconnect();
   return n;
+}
+
+/**
+ * A `burnrate run` process that owns chDB (fresh data directory) and serves its HTTP interface on
+ * `httpPort`, with a client for it and the number of facts stored (-1 until it answers).
+ */
+export function clickhouseOwner(roles: string, httpPort: number, env: Record<string, string>) {
+  const owner = spawnRole(roles, {
+    ...env,
+    CLICKHOUSE_HTTP_PORT: String(httpPort),
+    BURNRATE_DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-ch-')),
+  });
+  const ch = createClient({ url: `http://127.0.0.1:${httpPort}`, log: { level: ClickHouseLogLevel.OFF } });
+  const count = async () => {
+    try {
+      const rs = await ch.query({
+        query: `SELECT count() AS n FROM ${env.CLICKHOUSE_DATABASE ?? 'burnrate'}.usage_events`,
+        format: 'JSONEachRow',
+      });
+      return Number((await rs.json<{ n: string }>())[0]!.n);
+    } catch {
+      return -1;
+    }
+  };
+  return { owner, ch, count };
+}
+
+/** Produces `n` benchEnrichedRows to `topic` (4 partitions), packed as the enricher packs them; returns the message count. */
+export async function produceEnrichedRows(kafka: Kafka, topic: string, n: number): Promise<number> {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const messages = packRows(benchEnrichedRows(n), 4);
+  for (let i = 0; i < messages.length; i += 4) {
+    await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 4) });
+  }
+  await producer.disconnect();
+  return messages.length;
 }

@@ -1,9 +1,10 @@
 // End-to-end throughput with the roles as they are deployed: one `burnrate run` process with the
 // enricher, one with ClickHouse (chDB) + the ledger, and the Kafka broker — all on this machine.
-// Baseline in the same run: the raw KafkaJS consume rate of the same topic.
+// The aggregator too (BENCH_AGGREGATOR=0 leaves it out). Baseline in the same run: the raw KafkaJS
+// consume rate of the same topic.
 //   KAFKA_BROKERS=127.0.0.1:9092 node --conditions=@burnrate/source --import tsx scripts/bench-roles.ts [events]
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
@@ -64,16 +65,29 @@ async function main(): Promise<void> {
   const broker = findPid('kafka.Kafka');
   const redis = findPid('redis-server');
   let enricher: ChildProcess | undefined;
+  // With the aggregator too unless BENCH_AGGREGATOR=0 (it reads usage.enriched next to the ledger).
+  const withAggregator = process.env.BENCH_AGGREGATOR !== '0';
+  let aggregator: ChildProcess | undefined;
   // CPU seconds of each process so far (the enricher's 0 before it is spawned).
   const sample = () => ({
     enricher: cpuSeconds(enricher?.pid),
     'ledger+chDB': cpuSeconds(owner.pid),
+    ...(withAggregator ? { aggregator: cpuSeconds(aggregator?.pid) } : {}),
     broker: cpuSeconds(broker),
     redis: cpuSeconds(redis),
   });
   const cpuAtStart = sample();
   const t0 = performance.now();
   enricher = role('enricher');
+  if (withAggregator) {
+    // The 500 bench customers are unmapped: 500 one-off alerts would measure the alert path instead.
+    const rules = join(mkdtempSync(join(tmpdir(), 'bench-roles-rules-')), 'rules.yaml');
+    writeFileSync(rules, 'defaults: { unmapped_customer: { enabled: false } }\n');
+    aggregator = role('aggregator', {
+      CLICKHOUSE_URL: `http://127.0.0.1:${port}`,
+      BURNRATE_RULES_FILE: rules,
+    });
+  }
   // The enricher's own progress: its group's committed offsets (committed in its transactions).
   const admin = kafka.admin();
   await admin.connect();
@@ -84,12 +98,23 @@ async function main(): Promise<void> {
     });
     return offsets[0]!.partitions.reduce((s, p) => s + Math.max(0, Number(p.offset)), 0);
   };
+  /** True once the aggregator has committed every usage.enriched message. */
+  const aggregated = async () => {
+    if (!withAggregator) return true;
+    const [offsets] = await admin.fetchOffsets({
+      groupId: `${prefix}burnrate-aggregator`,
+      topics: [topics.enriched],
+    });
+    const high = await admin.fetchTopicOffsets(topics.enriched);
+    const committed = offsets!.partitions.reduce((s, p) => s + Math.max(0, Number(p.offset)), 0);
+    return committed >= high.reduce((s, p) => s + Number(p.high), 0);
+  };
   let cpuAtFirstRow = cpuAtStart;
   let enricherDone = 0;
   let firstRow = 0;
   let firstCount = 0;
   let n = await count();
-  while (n < N) {
+  while (n < N || !(await aggregated())) {
     await new Promise((r) => setTimeout(r, 200));
     n = await count();
     if (!firstRow && n > 0) {
@@ -101,17 +126,21 @@ async function main(): Promise<void> {
   await admin.disconnect();
   const end = performance.now();
   const seconds = (end - t0) / 1000;
-  const rss = { enricher: peakRssMb(enricher.pid), ledger: peakRssMb(owner.pid) };
+  const rss = {
+    enricher: peakRssMb(enricher.pid),
+    ledger: peakRssMb(owner.pid),
+    aggregator: peakRssMb(aggregator?.pid),
+  };
   const cpuAtEnd = sample();
-  enricher.kill('SIGTERM');
-  owner.kill('SIGTERM');
-  await Promise.all([enricher, owner].map((c) => new Promise((r) => c.once('exit', r))));
+  const processes = [enricher, owner, ...(aggregator ? [aggregator] : [])];
+  for (const p of processes) p.kill('SIGTERM');
+  await Promise.all(processes.map((c) => new Promise((r) => c.once('exit', r))));
   await ch.close();
   const rate = n / seconds;
   console.log(`events: ${N}`);
   console.log(`baseline raw kafkajs consume (same topic, same run): ${Math.round(raw)} events/s`);
   console.log(
-    `end to end, enricher process + ledger/chDB process: ${Math.round(rate)} events/s (includes the enricher's start-up)`,
+    `end to end, enricher + ledger/chDB${withAggregator ? ' + aggregator' : ''} processes: ${Math.round(rate)} events/s (includes the enricher's start-up)`,
   );
   console.log(`ratio to raw consume: ${(rate / raw).toFixed(3)}`);
   const sustained = (N - firstCount) / ((end - firstRow) / 1000);
@@ -124,7 +153,9 @@ async function main(): Promise<void> {
     console.log(
       `enricher alone (all offsets committed): ${Math.round(N / ((enricherDone - t0) / 1000))} events/s`,
     );
-  console.log(`peak RSS: enricher ${rss.enricher} MB, ledger + chDB ${rss.ledger} MB`);
+  console.log(
+    `peak RSS: enricher ${rss.enricher} MB, ledger + chDB ${rss.ledger} MB${withAggregator ? `, aggregator ${rss.aggregator} MB` : ''}`,
+  );
   // Leave the shared Redis as it was: a benchmark's keys would otherwise skew the next one.
   await dropRedisPrefix(prefix);
 }

@@ -3,6 +3,7 @@ import kafkajs, { type Admin, type Kafka } from 'kafkajs';
 
 // kafkajs is CommonJS: Node's ESM loader cannot see these two as named exports (tsx, `burnrate run`).
 const { ConfigResourceTypes, ConfigSource } = kafkajs;
+
 import type { Logger } from 'pino';
 
 export interface TopicNames {

@@ -55,13 +55,28 @@ describe('buildInsertBody', () => {
 
 describe('bodyToken', () => {
   it('names the exact rows: the same range gives the same token, any other set another', () => {
-    const a = [part(0, [['1', '[1]'], ['2', '[2]']])];
+    const a = [
+      part(0, [
+        ['1', '[1]'],
+        ['2', '[2]'],
+      ]),
+    ];
     const token = bodyToken(a, buildInsertBody(a));
     expect(bodyToken(a, buildInsertBody(a))).toBe(token);
     const shorter = [part(0, [['1', '[1]']])];
     expect(bodyToken(shorter, buildInsertBody(shorter))).not.toBe(token);
-    const other = [part(1, [['1', '[1]'], ['2', '[2]']])];
+    const other = [
+      part(1, [
+        ['1', '[1]'],
+        ['2', '[2]'],
+      ]),
+    ];
     expect(bodyToken(other, buildInsertBody(other))).not.toBe(token);
-    expect(bodyToken(a, buildInsertBody(a, (_p, o) => o === '2'))).not.toBe(token);
+    expect(
+      bodyToken(
+        a,
+        buildInsertBody(a, (_p, o) => o === '2'),
+      ),
+    ).not.toBe(token);
   });
 });

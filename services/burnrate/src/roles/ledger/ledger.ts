@@ -90,6 +90,11 @@ export function createLedger(o: LedgerConfig, deps: LedgerDeps): Component & { s
   };
   const stats: LedgerStats = { rowsWritten: 0, rowsSkippedAsReplay: 0, rowsRejected: 0, batches: 0 };
   let running = false;
+  /** An insert body's buffer, free again once its insert settled; reused by the next one. */
+  let spareBuffer: Buffer | undefined;
+  const keepSpare = (buffer: Buffer) => {
+    if (!spareBuffer || spareBuffer.length < buffer.length) spareBuffer = buffer;
+  };
 
   /** One partition batch waiting in an insert group. */
   interface Part {
@@ -119,9 +124,13 @@ export function createLedger(o: LedgerConfig, deps: LedgerDeps): Component & { s
         const batches = parts.map((p) => p.batch);
         // Usually nothing is stored ahead of the batch: then no row is looked up at all.
         const replayed = present.some((rows) => rows !== undefined && rows.size > 0);
+        // The last body's buffer, if no other insert holds it (the partitions of the next fetch may).
+        const spare = spareBuffer;
+        spareBuffer = undefined;
         const body = buildInsertBody(
           batches,
           replayed ? (part, offset, row) => present[part]?.has(rowKey(offset, row)) === true : undefined,
+          spare,
         );
         // A rebalance in progress makes heartbeat() throw: do not write for partitions we may be losing.
         await parts[0]!.heartbeat();
@@ -134,7 +143,12 @@ export function createLedger(o: LedgerConfig, deps: LedgerDeps): Component & { s
               columns: table.columns,
               format: 'JSONCompactEachRow',
               bytes: body.bytes,
-              settings: { insert_deduplication_token: o.dedup ? bodyToken(batches, body) : randomUUID() },
+              settings: {
+                insert_deduplication_token: o.dedup ? bodyToken(batches, body) : randomUUID(),
+                // One parsing thread per insert, as ClickHouse's own Kafka engine parses: parallel
+                // parsing cost up to 1.8× the CPU per row on a busy machine (scripts/bench-peer.ts).
+                input_format_parallel_parsing: 0,
+              },
             });
           }
         } catch (error) {
@@ -142,6 +156,7 @@ export function createLedger(o: LedgerConfig, deps: LedgerDeps): Component & { s
           if (e.code !== 'clickhouse_rejected_rows') throw e;
           rejected = await isolateRejected(table, parts);
         }
+        keepSpare(body.buffer);
         if (rejected.length > 0) await deadLetterRejected(rejected);
         if (o.dedup) {
           for (const { batch } of parts)

@@ -12,7 +12,7 @@ import { pino } from 'pino';
 import { createKafka } from '../services/burnrate/src/kafka/client.js';
 import { ensureTopics, topicNames } from '../services/burnrate/src/kafka/topics.js';
 import { clickhouseOwner, dropRedisPrefix, exitOf, produceEnrichedRows, spawnRole } from './bench-process.js';
-import { cpuSeconds, findPid, peakRssMb } from './proc-stats.js';
+import { cpuSeconds, peakRssMb, redisPid } from './proc-stats.js';
 
 const N = Number(process.argv[2] ?? 200_000);
 const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
@@ -73,7 +73,7 @@ async function main(): Promise<void> {
   await ensureTopics(kafka, topics, { partitions: 4, replicationFactor: 1 });
   const messages = await produceEnrichedRows(kafka, topics.enriched, N);
   console.log(`${N} enriched rows in ${messages} messages on ${topics.enriched}`);
-  const redis = findPid('redis-server');
+  const redis = redisPid();
   const admin = kafka.admin();
   await admin.connect();
   const groupProgress = async (groupId: string) => {

@@ -17,7 +17,7 @@ import { createKafka } from '../services/burnrate/src/kafka/client.js';
 import { ensureTopics, topicNames } from '../services/burnrate/src/kafka/topics.js';
 import { benchEvent } from './bench-events.js';
 import { dropRedisPrefix, exitOf, spawnRole } from './bench-process.js';
-import { cpuSeconds, findPid } from './proc-stats.js';
+import { brokerPid, cpuSeconds, redisPid } from './proc-stats.js';
 
 const RATE = Number(process.argv[2] ?? 5_000);
 const SECONDS = Number(process.argv[3] ?? 60);
@@ -102,8 +102,8 @@ async function main(): Promise<void> {
     aggregator: procs.aggregator.pid,
     notifier: procs.notifier.pid,
     'ledger+chDB': owner.pid,
-    broker: findPid('kafka.Kafka'),
-    redis: findPid('redis-server'),
+    broker: brokerPid(brokers),
+    redis: redisPid(),
   };
 
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });

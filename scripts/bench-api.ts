@@ -27,7 +27,7 @@ import { createKey } from '../services/burnrate/src/roles/api/keys.js';
 import { publishCustomers } from '../services/burnrate/src/roles/customers-publisher.js';
 import { benchEvent } from './bench-events.js';
 import { dropRedisPrefix, exitOf, spawnRole } from './bench-process.js';
-import { findPid } from './proc-stats.js';
+import { brokerPid, redisPid } from './proc-stats.js';
 
 const RPS = Number(process.argv[2] ?? 2_000);
 const SECONDS = Number(process.argv[3] ?? 20);
@@ -209,8 +209,7 @@ async function main(): Promise<void> {
       // The api alone on core 1; this load generator, the pipeline, Kafka and Redis on core 0 — what a
       // deployment gives the api (its own CPU), as far as a 2-core machine can.
       pin(1, api.pid);
-      for (const pid of [process.pid, owner.pid, findPid('kafka.Kafka'), findPid('redis-server')])
-        pin(0, pid);
+      for (const pid of [process.pid, owner.pid, brokerPid(brokers), redisPid()]) pin(0, pid);
     }
     // Warm-up (JIT, connection pool), not measured.
     await openLoop(

@@ -41,12 +41,17 @@ export function benchEvent(i: number): UsageEvent {
 }
 
 /** Produces `n` benchmark events (Avro, keyed by customer_ref) to `topic`, acks from all replicas. */
-export async function produceBenchEvents(kafka: Kafka, topic: string, n: number): Promise<void> {
+export async function produceBenchEvents(
+  kafka: Kafka,
+  topic: string,
+  n: number,
+  perRequest = 5_000,
+): Promise<void> {
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
-  for (let i = 0; i < n; i += 5_000) {
+  for (let i = 0; i < n; i += perRequest) {
     const messages = [];
-    for (let j = i; j < Math.min(n, i + 5_000); j++)
+    for (let j = i; j < Math.min(n, i + perRequest); j++)
       messages.push({ key: `org_${j % 500}`, value: encodeUsageEvent(benchEvent(j)) });
     await producer.send({ topic, acks: -1, messages });
   }

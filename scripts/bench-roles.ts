@@ -13,7 +13,7 @@ import { createKafka } from '../services/burnrate/src/kafka/client.js';
 import { ensureTopics, topicNames } from '../services/burnrate/src/kafka/topics.js';
 import { produceBenchEvents, rawConsumeRate } from './bench-events.js';
 import { dropRedisPrefix, spawnRole } from './bench-process.js';
-import { cpuSeconds, findPid, peakRssMb } from './proc-stats.js';
+import { brokerPid, cpuSeconds, peakRssMb, redisPid } from './proc-stats.js';
 
 const N = Number(process.argv[2] ?? 200_000);
 const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
@@ -45,8 +45,30 @@ function cpuPerEvent(from: Record<string, number>, to: Record<string, number>, e
 
 async function main(): Promise<void> {
   await ensureTopics(kafka, topics, { partitions: 4, replicationFactor: 1 });
-  await produceBenchEvents(kafka, topics.events, N);
-  const raw = await rawConsumeRate(kafka, topics.events, N);
+  // The broker's own CPU per event for each kind of request, before the pipeline adds its own.
+  const broker0 = brokerPid(brokers);
+  const brokerPer = async (events: number, work: () => Promise<unknown>) => {
+    const before = cpuSeconds(broker0);
+    await work();
+    return (((cpuSeconds(broker0) - before) * 1e6) / events).toFixed(1);
+  };
+  const produced = await brokerPer(N, () => produceBenchEvents(kafka, topics.events, N));
+  let raw = 0;
+  const consumed = await brokerPer(N, async () => {
+    raw = await rawConsumeRate(kafka, topics.events, N);
+  });
+  const small = Math.min(N, 50_000);
+  const scratch = kafka.admin();
+  await scratch.connect();
+  await scratch.createTopics({ topics: [{ topic: `${prefix}scratch`, numPartitions: 4 }] });
+  await scratch.disconnect();
+  const producedSmall = await brokerPer(small, () =>
+    produceBenchEvents(kafka, `${prefix}scratch`, small, 100),
+  );
+  console.log(
+    `broker CPU µs per event: produce (acks=all, idempotent, 5,000 events per request) ${produced}; ` +
+      `the same with 100 per request ${producedSmall}; one consumer reading them ${consumed}`,
+  );
 
   const owner = role('clickhouse,ledger', { BURNRATE_DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-roles-')) });
   const ch = createClient({ url: `http://127.0.0.1:${port}`, log: { level: ClickHouseLogLevel.OFF } });
@@ -62,8 +84,8 @@ async function main(): Promise<void> {
     }
   };
   while ((await count()) < 0) await new Promise((r) => setTimeout(r, 200));
-  const broker = findPid('kafka.Kafka');
-  const redis = findPid('redis-server');
+  const broker = brokerPid(brokers);
+  const redis = redisPid();
   let enricher: ChildProcess | undefined;
   // With the aggregator too unless BENCH_AGGREGATOR=0 (it reads usage.enriched next to the ledger).
   const withAggregator = process.env.BENCH_AGGREGATOR !== '0';

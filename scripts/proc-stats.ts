@@ -1,5 +1,5 @@
 // Per-process CPU time and peak memory from /proc (Linux), for the multi-process benchmarks.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 const TICKS_PER_SECOND = 100;
 
@@ -34,4 +34,53 @@ export function findPid(needle: string): number | undefined {
     } catch {}
   }
   return undefined;
+}
+
+/**
+ * The process listening on a TCP port of this machine (from /proc/net/tcp{,6} and each process's
+ * open sockets), so a benchmark measures the broker it talks to even when others run beside it.
+ */
+export function listenerPid(port: number): number | undefined {
+  const inodes = new Set<string>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      // local_address is HEX_IP:HEX_PORT; state 0A is LISTEN; the inode is the 10th field.
+      if (f.length > 9 && f[3] === '0A' && Number.parseInt(f[1]!.split(':')[1]!, 16) === port)
+        inodes.add(f[9]!);
+    }
+  }
+  if (inodes.size === 0) return undefined;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${entry}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        const link = readlinkSync(`/proc/${entry}/fd/${fd}`);
+        if (link.startsWith('socket:[') && inodes.has(link.slice(8, -1))) return Number(entry);
+      } catch {}
+    }
+  }
+  return undefined;
+}
+
+/** The Kafka broker a benchmark uses: the process listening on the first of KAFKA_BROKERS' ports. */
+export function brokerPid(brokers: string): number | undefined {
+  return listenerPid(Number(brokers.split(',')[0]!.split(':').pop()));
+}
+
+/** The Redis server a benchmark uses (REDIS_URL, default 127.0.0.1:6379). */
+export function redisPid(): number | undefined {
+  return listenerPid(Number(new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379').port || 6379));
 }

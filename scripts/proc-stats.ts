@@ -24,18 +24,6 @@ export function peakRssMb(pid: number | undefined): number {
   }
 }
 
-/** The first process whose command line contains `needle` (e.g. the Kafka broker's main class). */
-export function findPid(needle: string): number | undefined {
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ');
-      if (cmd.includes(needle)) return Number(entry);
-    } catch {}
-  }
-  return undefined;
-}
-
 /**
  * The process listening on a TCP port of this machine (from /proc/net/tcp{,6} and each process's
  * open sockets), so a benchmark measures the broker it talks to even when others run beside it.

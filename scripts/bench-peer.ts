@@ -3,7 +3,8 @@
 // packs them) into the same schema — facts and rollup views — in a `burnrate run` process that owns
 // chDB: one process with the `clickhouse` role and a Kafka engine table created in it, one with the
 // `clickhouse,ledger` roles. Rounds alternate between the two; the ratio is per round. Then the
-// ledger's work is taken apart stage by stage in this process, on the same rows.
+// ledger's work is taken apart stage by stage in this process, on the same rows. CPU comes from
+// /proc per process and per thread (the JavaScript thread apart from the engine's threads).
 //   npm run stack -- up
 //   KAFKA_BROKERS=127.0.0.1:9092 node --conditions=@burnrate/source --import tsx scripts/bench-peer.ts [rows] [rounds]
 import { createHash } from 'node:crypto';
@@ -22,7 +23,7 @@ import { ensureTopics, topicNames } from '../services/burnrate/src/kafka/topics.
 import { bodyToken, buildInsertBody } from '../services/burnrate/src/roles/ledger/insert-body.js';
 import { ReplayGuard } from '../services/burnrate/src/roles/ledger/replay-guard.js';
 import { clickhouseOwner, exitOf, produceEnrichedRows } from './bench-process.js';
-import { cpuSeconds } from './proc-stats.js';
+import { cpuSeconds, threadCpu } from './proc-stats.js';
 
 const N = Number(process.argv[2] ?? 300_000);
 const ROUNDS = Number(process.argv[3] ?? 2);
@@ -47,11 +48,14 @@ interface Run {
   /** Sustained: from the first row stored to the last. */
   sustained: number;
   rowsPerSecond: number;
+  /** CPU µs per row by thread, from ready to the last row: where the process spends it. */
+  threads: string;
 }
 
 /** Polls the process's fact count until N and reads its CPU from /proc at the points of Run. */
 async function follow(pid: number | undefined, count: () => Promise<number>, ready: number): Promise<Run> {
   const spawned = performance.now();
+  const threadsAtReady = threadCpu(pid);
   let first: { at: number; cpu: number; done: number } | undefined;
   for (;;) {
     const done = await count();
@@ -62,12 +66,19 @@ async function follow(pid: number | undefined, count: () => Promise<number>, rea
   }
   const cpu = cpuSeconds(pid);
   const at = performance.now();
+  const threads = [...threadCpu(pid)]
+    .map(([name, seconds]) => [name, ((seconds - (threadsAtReady.get(name) ?? 0)) * 1e6) / N] as const)
+    .filter(([, perRow]) => perRow >= 0.1)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, perRow]) => `${name} ${perRow.toFixed(1)}`)
+    .join(', ');
   const sustainedRows = N - first!.done;
   return {
     whole: (cpu * 1e6) / N,
     ready: ((cpu - ready) * 1e6) / N,
     sustained: sustainedRows > 0 ? ((cpu - first!.cpu) * 1e6) / sustainedRows : Number.NaN,
     rowsPerSecond: sustainedRows / ((at - first!.at) / 1000),
+    threads,
   };
 }
 
@@ -220,7 +231,9 @@ async function stages(): Promise<void> {
   for (let p = 0; p < 4; p++) await guard.present('usage_events', topics.enriched, p, 0n);
   const guarded = cpu() - g0;
   console.log(`  replay guard: one query per partition at start           ${perRow(guarded)} µs/row`);
+  let lastThreads = '';
   const insert = async (database: string, extra: Record<string, number> = {}) => {
+    const t0 = threadCpu(process.pid);
     const i0 = cpu();
     for (const { body, token } of bodies) {
       await insertLines(ch, {
@@ -231,16 +244,32 @@ async function stages(): Promise<void> {
         settings: { insert_deduplication_token: token, ...extra },
       });
     }
-    return cpu() - i0;
+    const spent = cpu() - i0;
+    lastThreads = [...threadCpu(process.pid)]
+      .map(([name, seconds]) => [name, ((seconds - (t0.get(name) ?? 0)) * 1e6) / N] as const)
+      .filter(([, perRow]) => perRow >= 0.1)
+      .map(([name, perRow]) => `${name} ${perRow.toFixed(1)}`)
+      .join(', ');
+    return spent;
   };
   const parsed = await insert('parse', { input_format_parallel_parsing: 1 });
   console.log(`  ClickHouse parse only (Null engine), parallel parsing    ${perRow(parsed)} µs/row`);
-  const serial = await insert('parse', { input_format_parallel_parsing: 0 });
+  const serial = await insert('parse', {
+    input_format_parallel_parsing: 0,
+    max_threads: 1,
+    max_insert_threads: 1,
+  });
   console.log(`  ClickHouse parse only (Null engine), one parsing thread  ${perRow(serial)} µs/row`);
-  const stored = await insert('stages', { input_format_parallel_parsing: 0 });
+  console.log(`    by thread: ${lastThreads}`);
+  const stored = await insert('stages', {
+    input_format_parallel_parsing: 0,
+    max_threads: 1,
+    max_insert_threads: 1,
+  });
   console.log(
     `  ClickHouse insert: parse + facts + 2 rollup views        ${perRow(stored)} µs/row  (${bodies.length} inserts)`,
   );
+  console.log(`    by thread: ${lastThreads}`);
   const m0 = cpu();
   const settled = await mergesSettle(ch);
   const merges = cpu() - m0;
@@ -283,6 +312,7 @@ async function main(): Promise<void> {
       console.log(
         `${String(round + 1).padEnd(6)} ${name.padEnd(40)} ${us(r.whole)} / ${us(r.ready)} / ${us(r.sustained)}; ${Math.round(r.rowsPerSecond)}`,
       );
+      console.log(`${''.padEnd(7)}by thread, from ready: ${r.threads}`);
     }
     const ratio = ledger.ready / engine.ready;
     ratios.push(ratio);

@@ -72,3 +72,29 @@ export function brokerPid(brokers: string): number | undefined {
 export function redisPid(): number | undefined {
   return listenerPid(Number(new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379').port || 6379));
 }
+
+/**
+ * CPU seconds per thread name of a process (Linux); the main thread is "main" (in Node: the
+ * JavaScript thread). libuv's workers are named like the process ("node"); chDB runs a query on
+ * the libuv worker that started it and its pipelines on ClickHouse's "ThreadPool" threads.
+ */
+export function threadCpu(pid: number | undefined): Map<string, number> {
+  const byName = new Map<string, number>();
+  let tasks: string[] = [];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return byName;
+  }
+  for (const tid of tasks) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/[0-9]+$/, '');
+      const name = tid === String(pid) ? 'main' : comm;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const seconds = (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+      byName.set(name, (byName.get(name) ?? 0) + seconds);
+    } catch {}
+  }
+  return byName;
+}

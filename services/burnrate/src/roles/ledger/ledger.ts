@@ -145,9 +145,10 @@ export function createLedger(o: LedgerConfig, deps: LedgerDeps): Component & { s
               bytes: body.bytes,
               settings: {
                 insert_deduplication_token: o.dedup ? bodyToken(batches, body) : randomUUID(),
-                // One parsing thread per insert, as ClickHouse's own Kafka engine parses: parallel
-                // parsing cost up to 1.8× the CPU per row on a busy machine (scripts/bench-peer.ts).
-                input_format_parallel_parsing: 0,
+                // One thread per insert, as ClickHouse's own Kafka engine stores what it reads:
+                // parallel parsing and a multi-threaded insert pipeline spent about twice the
+                // engine's CPU per row (scripts/bench-peer.ts, by thread).
+                ...SINGLE_THREADED_INSERT,
               },
             });
           }
@@ -335,6 +336,9 @@ export function createLedger(o: LedgerConfig, deps: LedgerDeps): Component & { s
     },
   };
 }
+
+/** Settings that keep one insert on one thread (the ledger overlaps inserts with fetching anyway). */
+const SINGLE_THREADED_INSERT = { input_format_parallel_parsing: 0, max_threads: 1, max_insert_threads: 1 };
 
 /** Partitions one ledger handles at the same time; more than it owns costs nothing. */
 const PARTITIONS_AT_ONCE = 64;

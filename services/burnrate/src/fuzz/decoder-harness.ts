@@ -1,0 +1,88 @@
+import { Worker } from 'node:worker_threads';
+import { avroCase, type FuzzPlan } from './cases.js';
+import { count, emptyReport, fail, merge, type PathReport } from './report.js';
+
+export interface DecoderFuzzOptions {
+  plan: FuzzPlan;
+  cases: number;
+  /** A case slower than this is a failure. Default 50 ms. */
+  slowMs?: number;
+  /** A case that has not returned after this long is a hang: the thread is ended. Default 10 s. */
+  hangMs?: number;
+  /** Heap limit of the decoding thread: a case that allocates more is a failure. Default 512 MiB. */
+  maxHeapMb?: number;
+  /** Test this decode function instead of the contract's (a module path or file URL, and its export). */
+  decoder?: { module: string; export: string };
+}
+
+const WORKER = new URL('./decoder-worker.ts', import.meta.url);
+// The worker is TypeScript: it loads through tsx, with workspace packages resolved to their sources.
+const EXEC_ARGV = ['--conditions=@burnrate/source', '--import', 'tsx'];
+
+/**
+ * Path 1: every case through the client library's decoder and the contract's validator, in a worker
+ * thread under a heap limit and a watchdog. A hang or an out-of-memory is reported as a failure of
+ * the case it happened in, and the run goes on from the next case.
+ */
+export async function runDecoderFuzz(o: DecoderFuzzOptions): Promise<PathReport> {
+  const started = performance.now();
+  const report = emptyReport('decoder');
+  const progress = new SharedArrayBuffer(4);
+  const current = new Int32Array(progress);
+  let start = 0;
+  while (start < o.cases) {
+    Atomics.store(current, 0, start);
+    const outcome = await runRange(o, start, progress, (part) => merge(report, part));
+    if (outcome === 'done') break;
+    const at = Atomics.load(current, 0);
+    const c = avroCase(o.plan, 'decoder', at);
+    count(report, c.kind, 'hang', false);
+    fail(report, { path: 'decoder', index: at, kind: c.kind, variant: c.variant, problem: outcome.problem });
+    start = at + 1;
+  }
+  report.durationMs = performance.now() - started;
+  return report;
+}
+
+function runRange(
+  o: DecoderFuzzOptions,
+  start: number,
+  progress: SharedArrayBuffer,
+  onPart: (report: PathReport) => void,
+): Promise<'done' | { problem: string }> {
+  const hangMs = o.hangMs ?? 10_000;
+  const current = new Int32Array(progress);
+  return new Promise((resolve) => {
+    const worker = new Worker(WORKER, {
+      execArgv: EXEC_ARGV,
+      workerData: { plan: o.plan, start, end: o.cases, progress, decoder: o.decoder, slowMs: o.slowMs ?? 50 },
+      resourceLimits: { maxOldGenerationSizeMb: o.maxHeapMb ?? 512 },
+    });
+    let last = -1;
+    let still = 0;
+    let settled = false;
+    const settle = (value: 'done' | { problem: string }) => {
+      if (settled) return;
+      settled = true;
+      clearInterval(watch);
+      void worker.terminate();
+      resolve(value);
+    };
+    // A case is stuck when its index has not moved for hangMs (the first case also waits for start-up).
+    const watch = setInterval(() => {
+      const at = Atomics.load(current, 0);
+      still = at === last ? still + 250 : 0;
+      last = at;
+      if (still >= hangMs) settle({ problem: `no answer after ${hangMs} ms: the decoder hangs` });
+    }, 250);
+    worker.on('message', (message: { done: boolean; report: PathReport }) => {
+      if (settled) return;
+      onPart(message.report);
+      if (message.done) settle('done');
+    });
+    worker.once('error', (error) =>
+      settle({ problem: `the decoding thread died: ${(error as Error).message.slice(0, 200)}` }),
+    );
+    worker.once('exit', (code) => settle({ problem: `the decoding thread exited with code ${code}` }));
+  });
+}

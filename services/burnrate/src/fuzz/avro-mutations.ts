@@ -157,7 +157,8 @@ function truncation(rng: Rng, encoded: EncodedEvent): AvroMutation {
     const extra = rng.bytes(rng.between(1, 16));
     return { kind: 'truncation', variant: 'trailing_bytes', bytes: Buffer.concat([bytes, extra]) };
   }
-  if (r < 0.4) return { kind: 'truncation', variant: 'last_byte', bytes: bytes.subarray(0, bytes.length - 1) };
+  if (r < 0.4)
+    return { kind: 'truncation', variant: 'last_byte', bytes: bytes.subarray(0, bytes.length - 1) };
   return { kind: 'truncation', variant: 'body', bytes: bytes.subarray(0, rng.between(10, bytes.length - 1)) };
 }
 
@@ -269,7 +270,12 @@ function extremeValue(rng: Rng, event: UsageEvent, encoded: EncodedEvent, limits
     const [label, raw] = rng.chance(0.5)
       ? ['overlong_10', overlongVarint(10)]
       : ['varint_11_bytes', Buffer.concat([Buffer.alloc(10, 0xff), Buffer.of(0x01)])];
-    return { kind: 'extreme_value', variant: `${field}=${label}`, field, bytes: assemble(writeLong(encoded, event, field, raw)) };
+    return {
+      kind: 'extreme_value',
+      variant: `${field}=${label}`,
+      field,
+      bytes: assemble(writeLong(encoded, event, field, raw)),
+    };
   }
   if (r < 0.9) {
     const field = rng.pick(INT_FIELDS);
@@ -278,7 +284,9 @@ function extremeValue(rng: Rng, event: UsageEvent, encoded: EncodedEvent, limits
     return { kind: 'extreme_value', variant: `${field}=${label}`, field, bytes };
   }
   const [label, value] = rng.pick(EXTREME_DOUBLES);
-  const bytes = assemble(withSegment(encoded, 'quality_score', Buffer.concat([Buffer.of(2), rawDouble(value)])));
+  const bytes = assemble(
+    withSegment(encoded, 'quality_score', Buffer.concat([Buffer.of(2), rawDouble(value)])),
+  );
   return { kind: 'extreme_value', variant: `quality_score=${label}`, field: 'quality_score', bytes };
 }
 
@@ -312,7 +320,11 @@ const STRING_FIELDS = ['event_id', 'service', 'customer_ref', 'provider', 'model
 const NULLABLE_STRINGS = ['user_ref', 'workflow', 'workflow_run_id', 'step_id', 'parent_step_id', 'feature'];
 
 function oversizedString(rng: Rng, encoded: EncodedEvent, sizes: { maxBytes: number }): AvroMutation {
-  const field = rng.pick([...STRING_FIELDS, ...NULLABLE_STRINGS, ...(encoded.version >= 2 ? ['environment', 'request_id'] : [])]);
+  const field = rng.pick([
+    ...STRING_FIELDS,
+    ...NULLABLE_STRINGS,
+    ...(encoded.version >= 2 ? ['environment', 'request_id'] : []),
+  ]);
   const nullable = !STRING_FIELDS.includes(field as (typeof STRING_FIELDS)[number]);
   const wrap = (b: Buffer) => (nullable ? Buffer.concat([Buffer.of(2), b]) : b);
   const r = rng.next();
@@ -349,7 +361,12 @@ function oversizedString(rng: Rng, encoded: EncodedEvent, sizes: { maxBytes: num
     variant = `length=${label}`;
     bytes = wrap(rawString(text()));
   }
-  return { kind: 'oversized_string', variant: `${field}:${variant}`, field, bytes: assemble(withSegment(encoded, field, bytes)) };
+  return {
+    kind: 'oversized_string',
+    variant: `${field}:${variant}`,
+    field,
+    bytes: assemble(withSegment(encoded, field, bytes)),
+  };
 }
 
 function oversizedMap(rng: Rng, encoded: EncodedEvent): AvroMutation {
@@ -359,21 +376,113 @@ function oversizedMap(rng: Rng, encoded: EncodedEvent): AvroMutation {
     ['count=2^31', () => Buffer.concat([rawLong(P(31)), rawString('k'), rawString('v'), Buffer.of(0)])],
     ['count=2^40', () => Buffer.concat([rawLong(P(40)), rawString('k'), rawString('v'), Buffer.of(0)])],
     ['count=2^62', () => Buffer.concat([rawLong(P(62)), rawString('k'), rawString('v'), Buffer.of(0)])],
-    ['count=-2^40', () => Buffer.concat([rawLong(-P(40)), rawLong(4n), rawString('k'), rawString('v'), Buffer.of(0)])],
-    ['count=remaining', () => Buffer.concat([rawLong(100_000n), rawString('k'), rawString('v'), Buffer.of(0)])],
-    ['sized_block', () => rawMap([{ entries: entries(3, (i) => `k${i}`, () => 'v'), sized: true }])],
-    ['one_entry_per_block', () => rawMap(entries(20, (i) => `k${i}`, () => 'v').map((e) => ({ entries: [e] })))],
-    ['entries=32_at_limits', () => rawMap([{ entries: entries(32, (i) => `${i}`.padStart(64, 'k'), () => 'v'.repeat(256)) }])],
-    ['entries=33', () => rawMap([{ entries: entries(33, (i) => `k${i}`, () => 'v') }])],
-    ['entries=2000', () => rawMap([{ entries: entries(2_000, (i) => `k${i}`, () => 'v') }])],
+    [
+      'count=-2^40',
+      () => Buffer.concat([rawLong(-P(40)), rawLong(4n), rawString('k'), rawString('v'), Buffer.of(0)]),
+    ],
+    [
+      'count=remaining',
+      () => Buffer.concat([rawLong(100_000n), rawString('k'), rawString('v'), Buffer.of(0)]),
+    ],
+    [
+      'sized_block',
+      () =>
+        rawMap([
+          {
+            entries: entries(
+              3,
+              (i) => `k${i}`,
+              () => 'v',
+            ),
+            sized: true,
+          },
+        ]),
+    ],
+    [
+      'one_entry_per_block',
+      () =>
+        rawMap(
+          entries(
+            20,
+            (i) => `k${i}`,
+            () => 'v',
+          ).map((e) => ({ entries: [e] })),
+        ),
+    ],
+    [
+      'entries=32_at_limits',
+      () =>
+        rawMap([
+          {
+            entries: entries(
+              32,
+              (i) => `${i}`.padStart(64, 'k'),
+              () => 'v'.repeat(256),
+            ),
+          },
+        ]),
+    ],
+    [
+      'entries=33',
+      () =>
+        rawMap([
+          {
+            entries: entries(
+              33,
+              (i) => `k${i}`,
+              () => 'v',
+            ),
+          },
+        ]),
+    ],
+    [
+      'entries=2000',
+      () =>
+        rawMap([
+          {
+            entries: entries(
+              2_000,
+              (i) => `k${i}`,
+              () => 'v',
+            ),
+          },
+        ]),
+    ],
     ['key=65', () => rawMap([{ entries: [['k'.repeat(65), 'v']] }])],
     ['key=empty', () => rawMap([{ entries: [['', 'v']] }])],
     ['value=257', () => rawMap([{ entries: [['k', 'v'.repeat(257)]] }])],
-    ['duplicate_keys', () => rawMap([{ entries: [['k', 'first'], ['k', 'second']] }])],
-    ['key=__proto__', () => rawMap([{ entries: [['__proto__', 'polluted'], ['k', 'v']] }])],
+    [
+      'duplicate_keys',
+      () =>
+        rawMap([
+          {
+            entries: [
+              ['k', 'first'],
+              ['k', 'second'],
+            ],
+          },
+        ]),
+    ],
+    [
+      'key=__proto__',
+      () =>
+        rawMap([
+          {
+            entries: [
+              ['__proto__', 'polluted'],
+              ['k', 'v'],
+            ],
+          },
+        ]),
+    ],
     ['key=constructor', () => rawMap([{ entries: [['constructor', 'x']] }])],
   ]);
-  return { kind: 'oversized_map', variant: `tags:${variant}`, field: 'tags', bytes: assemble(withSegment(encoded, 'tags', bytes())) };
+  return {
+    kind: 'oversized_map',
+    variant: `tags:${variant}`,
+    field: 'tags',
+    bytes: assemble(withSegment(encoded, 'tags', bytes())),
+  };
 }
 
 /**

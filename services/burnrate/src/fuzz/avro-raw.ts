@@ -49,7 +49,9 @@ export function rawDouble(value: number): Buffer {
 }
 
 /** A map written as the given blocks; a negative count carries the block's byte size, as Avro allows. */
-export function rawMap(blocks: Array<{ entries: Array<[Buffer | string, Buffer | string]>; sized?: boolean }>) {
+export function rawMap(
+  blocks: Array<{ entries: Array<[Buffer | string, Buffer | string]>; sized?: boolean }>,
+) {
   const parts: Buffer[] = [];
   for (const block of blocks) {
     const body = Buffer.concat(stringsOf(block.entries.flat()));

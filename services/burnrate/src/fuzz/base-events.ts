@@ -17,7 +17,7 @@ export const FUZZ_CUSTOMERS = [
     customer_id: 'globex',
     name: 'Globex',
     team: 'enterprise',
-    plan: { kind: 'usage', revenue_nanos: '0', currency: 'USD' },
+    plan: { kind: 'usage_based', revenue_nanos: '0', currency: 'USD' },
     monthly_budget_nanos: '50000000000',
     billing_anchor_day: 15,
   },
@@ -48,7 +48,8 @@ export function baseEvent(rng: Rng, nowMs: number): UsageEvent {
   const full = rng.chance(0.5);
   const tags: Record<string, string> = {};
   const tagCount = full ? rng.between(1, 4) : 0;
-  for (let i = 0; i < tagCount; i++) tags[rng.pick(['region', 'env', 'tier', 'team', 'exp'])] = `v${rng.int(100)}`;
+  for (let i = 0; i < tagCount; i++)
+    tags[rng.pick(['region', 'env', 'tier', 'team', 'exp'])] = `v${rng.int(100)}`;
   const input = rng.chance(0.1) ? rng.between(200_001, 400_000) : rng.between(0, 20_000);
   const event: UsageEvent = {
     event_id: rng.uuid(),

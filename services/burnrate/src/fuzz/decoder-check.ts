@@ -1,7 +1,7 @@
 import {
   BurnrateError,
-  DecodeError,
   type DecodedUsageEvent,
+  DecodeError,
   decodeUsageEvent,
   type UsageEvent,
   ValidationError,
@@ -75,7 +75,10 @@ export function checkDecoderCase(c: AvroCase, decode: Decode = decodeUsageEvent)
       return done(outcome, `validation threw ${error.name} ${error.code} without a field`);
     }
     if (c.field && KINDS_NAMING_A_FIELD.has(c.kind) && !sameField(error.field, c.field)) {
-      return done(outcome, `the error names ${error.field}, but the mutation wrote ${c.field}: ${error.message}`);
+      return done(
+        outcome,
+        `the error names ${error.field}, but the mutation wrote ${c.field}: ${error.message}`,
+      );
     }
     if (reference) {
       const diff = difference(decoded.event, reference.event);
@@ -83,7 +86,8 @@ export function checkDecoderCase(c: AvroCase, decode: Decode = decodeUsageEvent)
     }
     return done(outcome);
   }
-  if (refused !== undefined) return done('valid', `the decoder accepted bytes a strict reader refuses: ${refused}`);
+  if (refused !== undefined)
+    return done('valid', `the decoder accepted bytes a strict reader refuses: ${refused}`);
   const diff = difference(decoded!.event, reference!.event);
   if (diff) return done('valid', `the decoded event differs from its bytes at ${diff}`);
   return done('valid');

@@ -5,7 +5,7 @@ import { count, emptyReport, fail, merge, type PathReport } from './report.js';
 export interface DecoderFuzzOptions {
   plan: FuzzPlan;
   cases: number;
-  /** A case slower than this is a failure. Default 50 ms. */
+  /** A case slower than this is a failure. Default 250 ms (a JIT warm-up or GC pause stays below). */
   slowMs?: number;
   /** A case that has not returned after this long is a hang: the thread is ended. Default 10 s. */
   hangMs?: number;
@@ -15,9 +15,9 @@ export interface DecoderFuzzOptions {
   decoder?: { module: string; export: string };
 }
 
-const WORKER = new URL('./decoder-worker.ts', import.meta.url);
-// The worker is TypeScript: it loads through tsx, with workspace packages resolved to their sources.
-const EXEC_ARGV = ['--conditions=@burnrate/source', '--import', 'tsx'];
+const WORKER = new URL('./decoder-thread.mjs', import.meta.url);
+// The worker is TypeScript, loaded through tsx, with workspace packages resolved to their sources.
+const EXEC_ARGV = ['--conditions=@burnrate/source'];
 
 /**
  * Path 1: every case through the client library's decoder and the contract's validator, in a worker
@@ -27,14 +27,20 @@ const EXEC_ARGV = ['--conditions=@burnrate/source', '--import', 'tsx'];
 export async function runDecoderFuzz(o: DecoderFuzzOptions): Promise<PathReport> {
   const started = performance.now();
   const report = emptyReport('decoder');
-  const progress = new SharedArrayBuffer(4);
+  const progress = new SharedArrayBuffer(8);
   const current = new Int32Array(progress);
   let start = 0;
   while (start < o.cases) {
     Atomics.store(current, 0, start);
+    Atomics.store(current, 1, 0);
     const outcome = await runRange(o, start, progress, (part) => merge(report, part));
     if (outcome === 'done') break;
     const at = Atomics.load(current, 0);
+    if (outcome.beforeFirstCase) {
+      // Not a case's fault: the thread itself cannot run. Stop rather than fail every case alike.
+      fail(report, { path: 'decoder', index: at, kind: '(run)', variant: '', problem: outcome.problem });
+      break;
+    }
     const c = avroCase(o.plan, 'decoder', at);
     count(report, c.kind, 'hang', false);
     fail(report, { path: 'decoder', index: at, kind: c.kind, variant: c.variant, problem: outcome.problem });
@@ -49,19 +55,26 @@ function runRange(
   start: number,
   progress: SharedArrayBuffer,
   onPart: (report: PathReport) => void,
-): Promise<'done' | { problem: string }> {
+): Promise<'done' | { problem: string; beforeFirstCase: boolean }> {
   const hangMs = o.hangMs ?? 10_000;
   const current = new Int32Array(progress);
   return new Promise((resolve) => {
     const worker = new Worker(WORKER, {
       execArgv: EXEC_ARGV,
-      workerData: { plan: o.plan, start, end: o.cases, progress, decoder: o.decoder, slowMs: o.slowMs ?? 50 },
+      workerData: {
+        plan: o.plan,
+        start,
+        end: o.cases,
+        progress,
+        decoder: o.decoder,
+        slowMs: o.slowMs ?? 250,
+      },
       resourceLimits: { maxOldGenerationSizeMb: o.maxHeapMb ?? 512 },
     });
     let last = -1;
     let still = 0;
     let settled = false;
-    const settle = (value: 'done' | { problem: string }) => {
+    const settle = (value: 'done' | { problem: string; beforeFirstCase: boolean }) => {
       if (settled) return;
       settled = true;
       clearInterval(watch);
@@ -73,16 +86,27 @@ function runRange(
       const at = Atomics.load(current, 0);
       still = at === last ? still + 250 : 0;
       last = at;
-      if (still >= hangMs) settle({ problem: `no answer after ${hangMs} ms: the decoder hangs` });
+      if (still >= hangMs) {
+        settle({ problem: `no answer after ${hangMs} ms: the decoder hangs`, beforeFirstCase: false });
+      }
     }, 250);
     worker.on('message', (message: { done: boolean; report: PathReport }) => {
       if (settled) return;
       onPart(message.report);
       if (message.done) settle('done');
     });
+    // The worker marks its first case in progress[1]; an error before that is a start-up failure.
     worker.once('error', (error) =>
-      settle({ problem: `the decoding thread died: ${(error as Error).message.slice(0, 200)}` }),
+      settle({
+        problem: `the decoding thread died: ${(error as Error).message.slice(0, 200)}`,
+        beforeFirstCase: Atomics.load(current, 1) !== 1,
+      }),
     );
-    worker.once('exit', (code) => settle({ problem: `the decoding thread exited with code ${code}` }));
+    worker.once('exit', (code) =>
+      settle({
+        problem: `the decoding thread exited with code ${code}`,
+        beforeFirstCase: Atomics.load(current, 1) !== 1,
+      }),
+    );
   });
 }

@@ -11,7 +11,7 @@ export interface DecoderWorkerData {
   plan: FuzzPlan;
   start: number;
   end: number;
-  /** Shared Int32Array: [0] = the case under way. */
+  /** Shared Int32Array: [0] = the case under way, [1] = 1 once the thread has started. */
   progress: SharedArrayBuffer;
   /** A module exporting the decode function to test instead of the contract's (negative controls). */
   decoder?: { module: string; export: string };
@@ -28,13 +28,15 @@ if (data.decoder) {
 let report = emptyReport('decoder');
 let peakRss = process.memoryUsage.rss();
 const startRss = peakRss;
+Atomics.store(progress, 1, 1);
 for (let i = data.start; i < data.end; i++) {
   Atomics.store(progress, 0, i);
   const c = avroCase(data.plan, 'decoder', i);
   const check = checkDecoderCase(c, decode);
   count(report, c.kind, check.outcome, check.valid);
   timing(report, check.ms, `#${i} ${c.kind} ${c.variant}`);
-  if (check.problem) fail(report, { path: 'decoder', index: i, kind: c.kind, variant: c.variant, problem: check.problem });
+  if (check.problem)
+    fail(report, { path: 'decoder', index: i, kind: c.kind, variant: c.variant, problem: check.problem });
   else if (check.ms > data.slowMs) {
     fail(report, {
       path: 'decoder',
@@ -52,5 +54,7 @@ for (let i = data.start; i < data.end; i++) {
   }
 }
 peakRss = Math.max(peakRss, process.memoryUsage.rss());
-report.notes.push(`peak RSS growth of the decoding thread's process: ${Math.round((peakRss - startRss) / 1048576)} MiB`);
+report.notes.push(
+  `peak RSS growth of the decoding thread's process: ${Math.round((peakRss - startRss) / 1048576)} MiB`,
+);
 parentPort!.postMessage({ done: true, report });

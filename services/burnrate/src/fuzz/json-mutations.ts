@@ -29,8 +29,25 @@ export interface BodyLimits {
 
 /** The event as a JSON object a service would send: optional fields sometimes left out, time sometimes ISO. */
 export function jsonEvent(rng: Rng, event: UsageEvent): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...event, tokens: { ...event.tokens }, units: { ...event.units }, tags: { ...event.tags } };
-  for (const key of ['user_ref', 'workflow', 'workflow_run_id', 'step_id', 'parent_step_id', 'feature', 'latency_ms', 'environment', 'request_id', 'quality_score', 'provider_reported_cost_nanos']) {
+  const out: Record<string, unknown> = {
+    ...event,
+    tokens: { ...event.tokens },
+    units: { ...event.units },
+    tags: { ...event.tags },
+  };
+  for (const key of [
+    'user_ref',
+    'workflow',
+    'workflow_run_id',
+    'step_id',
+    'parent_step_id',
+    'feature',
+    'latency_ms',
+    'environment',
+    'request_id',
+    'quality_score',
+    'provider_reported_cost_nanos',
+  ]) {
     if (out[key] === null && rng.chance(0.5)) delete out[key];
   }
   if (rng.chance(0.2)) out.occurred_at = new Date(event.occurred_at).toISOString();
@@ -77,7 +94,18 @@ const NUMERIC_PATHS = [
   'units.audio_ms',
   'units.web_search_calls',
 ];
-const STRING_PATHS = ['event_id', 'service', 'customer_ref', 'provider', 'model', 'user_ref', 'workflow', 'feature', 'request_id', 'tags.region'];
+const STRING_PATHS = [
+  'event_id',
+  'service',
+  'customer_ref',
+  'provider',
+  'model',
+  'user_ref',
+  'workflow',
+  'feature',
+  'request_id',
+  'tags.region',
+];
 const EXTREME_NUMBERS = [
   '0',
   '-0',
@@ -114,7 +142,9 @@ const EXTREME_INSTANTS = [
   '"2026-01-01T00:00:00.123456789Z"',
   '"2026-01-01 00:00:00Z"',
 ];
-const PLACEHOLDER = '"\u0000fuzz\u0000"';
+// A string no event holds, replaced in the JSON text by the raw value (which need not be valid JSON).
+const MARK = 'fuzz-value-placeholder-4f1c';
+const PLACEHOLDER = JSON.stringify(MARK);
 
 /** Sets a dotted path on a copy of the event (creating the parent object when missing). */
 function setPath(event: Record<string, unknown>, path: string, value: unknown): Record<string, unknown> {
@@ -131,7 +161,7 @@ function setPath(event: Record<string, unknown>, path: string, value: unknown): 
 
 /** JSON text of the event with the value at `path` replaced by raw JSON text. */
 function withRawValue(event: Record<string, unknown>, path: string, raw: string): Buffer {
-  return Buffer.from(JSON.stringify(setPath(event, path, '\u0000fuzz\u0000')).replace(PLACEHOLDER, raw));
+  return Buffer.from(JSON.stringify(setPath(event, path, MARK)).replace(PLACEHOLDER, () => raw));
 }
 
 function bitFlip(rng: Rng, event: Record<string, unknown>): JsonMutation {
@@ -146,7 +176,12 @@ function truncation(rng: Rng, event: Record<string, unknown>): JsonMutation {
   const r = rng.next();
   if (r < 0.05) return { kind: 'truncation', variant: 'empty', body: Buffer.alloc(0) };
   if (r < 0.15) return { kind: 'truncation', variant: 'last_byte', body: body.subarray(0, body.length - 1) };
-  if (r < 0.25) return { kind: 'truncation', variant: 'trailing_garbage', body: Buffer.concat([body, Buffer.from(rng.pick([',', '}', ' {}', 'x', '\n{']))]) };
+  if (r < 0.25)
+    return {
+      kind: 'truncation',
+      variant: 'trailing_garbage',
+      body: Buffer.concat([body, Buffer.from(rng.pick([',', '}', ' {}', 'x', '\n{']))]),
+    };
   return { kind: 'truncation', variant: 'cut', body: body.subarray(0, rng.between(1, body.length - 1)) };
 }
 
@@ -162,17 +197,32 @@ function typeConfusion(rng: Rng, event: Record<string, unknown>): JsonMutation {
     ['object', { nested: 'x' }],
     ['empty_string', ''],
   ]);
-  return { kind: 'type_confusion', variant: `${path}:${label}`, field: path, body: Buffer.from(JSON.stringify(setPath(event, path, value))) };
+  return {
+    kind: 'type_confusion',
+    variant: `${path}:${label}`,
+    field: path,
+    body: Buffer.from(JSON.stringify(setPath(event, path, value))),
+  };
 }
 
 function extremeValue(rng: Rng, event: Record<string, unknown>): JsonMutation {
   if (rng.chance(0.15)) {
     const raw = rng.pick(EXTREME_INSTANTS);
-    return { kind: 'extreme_value', variant: `occurred_at=${raw}`, field: 'occurred_at', body: withRawValue(event, 'occurred_at', raw) };
+    return {
+      kind: 'extreme_value',
+      variant: `occurred_at=${raw}`,
+      field: 'occurred_at',
+      body: withRawValue(event, 'occurred_at', raw),
+    };
   }
   const path = rng.pick(NUMERIC_PATHS);
   const raw = rng.pick(EXTREME_NUMBERS);
-  return { kind: 'extreme_value', variant: `${path}=${raw}`, field: path, body: withRawValue(event, path, raw) };
+  return {
+    kind: 'extreme_value',
+    variant: `${path}=${raw}`,
+    field: path,
+    body: withRawValue(event, path, raw),
+  };
 }
 
 function unknownField(rng: Rng, event: Record<string, unknown>): JsonMutation {
@@ -187,7 +237,12 @@ function unknownField(rng: Rng, event: Record<string, unknown>): JsonMutation {
     ['units.video_s', '3'],
     ['cost_total_nanos', '0'],
   ]);
-  return { kind: 'unknown_field', variant: path || '(empty key)', field: path, body: withRawValue(event, path, raw) };
+  return {
+    kind: 'unknown_field',
+    variant: path || '(empty key)',
+    field: path,
+    body: withRawValue(event, path, raw),
+  };
 }
 
 function oversizedString(rng: Rng, event: Record<string, unknown>): JsonMutation {
@@ -203,22 +258,81 @@ function oversizedString(rng: Rng, event: Record<string, unknown>): JsonMutation
     ['lone_low_surrogate', () => '"\\udc00"'],
     ['escaped_nul', () => '"a\\u0000b"'],
   ]);
-  return { kind: 'oversized_string', variant: `${path}:${label}`, field: path, body: withRawValue(event, path, raw()) };
+  return {
+    kind: 'oversized_string',
+    variant: `${path}:${label}`,
+    field: path,
+    body: withRawValue(event, path, raw()),
+  };
 }
 
 function oversizedMap(rng: Rng, event: Record<string, unknown>): JsonMutation {
   const tags = (n: number, key: (i: number) => string, value: (i: number) => string) =>
     JSON.stringify(Object.fromEntries(Array.from({ length: n }, (_, i) => [key(i), value(i)])));
   const [variant, path, raw] = rng.pick<[string, string, () => string]>([
-    ['tags=32_at_limits', 'tags', () => tags(32, (i) => `${i}`.padStart(64, 'k'), () => 'v'.repeat(256))],
-    ['tags=33', 'tags', () => tags(33, (i) => `k${i}`, () => 'v')],
-    ['tags=10000', 'tags', () => tags(10_000, (i) => `k${i}`, () => 'v')],
-    ['tags.key=65', 'tags', () => tags(1, () => 'k'.repeat(65), () => 'v')],
-    ['tags.key=empty', 'tags', () => tags(1, () => '', () => 'v')],
+    [
+      'tags=32_at_limits',
+      'tags',
+      () =>
+        tags(
+          32,
+          (i) => `${i}`.padStart(64, 'k'),
+          () => 'v'.repeat(256),
+        ),
+    ],
+    [
+      'tags=33',
+      'tags',
+      () =>
+        tags(
+          33,
+          (i) => `k${i}`,
+          () => 'v',
+        ),
+    ],
+    [
+      'tags=10000',
+      'tags',
+      () =>
+        tags(
+          10_000,
+          (i) => `k${i}`,
+          () => 'v',
+        ),
+    ],
+    [
+      'tags.key=65',
+      'tags',
+      () =>
+        tags(
+          1,
+          () => 'k'.repeat(65),
+          () => 'v',
+        ),
+    ],
+    [
+      'tags.key=empty',
+      'tags',
+      () =>
+        tags(
+          1,
+          () => '',
+          () => 'v',
+        ),
+    ],
     ['tags.key=__proto__', 'tags', () => '{"__proto__":"polluted","k":"v"}'],
     ['tags.value=number', 'tags', () => '{"k":5}'],
     ['tags.duplicate_key', 'tags', () => '{"k":"first","k":"second"}'],
-    ['tokens=10000_keys', 'tokens', () => tags(10_000, (i) => `t${i}`, () => '1')],
+    [
+      'tokens=10000_keys',
+      'tokens',
+      () =>
+        tags(
+          10_000,
+          (i) => `t${i}`,
+          () => '1',
+        ),
+    ],
     ['nested_arrays=10000', 'tags', () => '['.repeat(10_000) + ']'.repeat(10_000)],
     ['nested_objects=5000', 'tags', () => '{"a":'.repeat(5_000) + '1' + '}'.repeat(5_000)],
   ]);
@@ -255,7 +369,7 @@ function invalidUtf8(rng: Rng, event: Record<string, unknown>): JsonMutation {
     ['lone_continuation', [0x80]],
     ['beyond_u10ffff', [0xf4, 0x90, 0x80, 0x80]],
   ]);
-  const text = JSON.stringify(setPath(event, path, '\u0000fuzz\u0000'));
+  const text = JSON.stringify(setPath(event, path, MARK));
   const at = text.indexOf(PLACEHOLDER);
   const body = Buffer.concat([
     Buffer.from(`${text.slice(0, at)}"ok`),

@@ -101,7 +101,13 @@ export type HttpVerdict =
   /** 4xx for the whole body: too large, not UTF-8, not JSON, no events, too many. */
   | { accept: false; level: 'body'; reason: string }
   /** 422: each event accepted or rejected naming the field; `fields[i]` is null for accepted ones. */
-  | { accept: false; level: 'event'; fields: Array<string | null>; events: Array<UsageEvent | null> };
+  | {
+      accept: false;
+      level: 'event';
+      fields: Array<string | null>;
+      events: Array<UsageEvent | null>;
+      timeGiven: boolean[];
+    };
 
 /**
  * The contract's answer for a POST /v1/events JSON body, reached without the api's code: strict
@@ -127,16 +133,19 @@ export function classifyJsonBody(
   }
   const items = Array.isArray(value) ? value : [value];
   if (items.length === 0) return { accept: false, level: 'body', reason: 'no_events' };
-  if (items.length > limits.maxBatchEvents) return { accept: false, level: 'body', reason: 'batch_too_large' };
+  if (items.length > limits.maxBatchEvents)
+    return { accept: false, level: 'body', reason: 'batch_too_large' };
   const fields: Array<string | null> = [];
   const events: Array<UsageEvent | null> = [];
   const idGiven: boolean[] = [];
   const timeGiven: boolean[] = [];
   for (const item of items) {
+    const given = (key: string) =>
+      typeof item === 'object' && item !== null && (item as Record<string, unknown>)[key] != null;
+    idGiven.push(given('event_id'));
+    timeGiven.push(given('occurred_at'));
     try {
       const input = shaped(item, limits.keyId);
-      idGiven.push(input.event_id !== undefined && input.event_id !== null);
-      timeGiven.push(input.occurred_at !== undefined && input.occurred_at !== null);
       const event = buildEvent(input as never, { service: 'unknown_service', environment: null });
       encodeUsageEvent(event);
       fields.push(null);
@@ -147,8 +156,9 @@ export function classifyJsonBody(
       events.push(null);
     }
   }
-  if (fields.every((f) => f === null)) return { accept: true, events: events as UsageEvent[], idGiven, timeGiven };
-  return { accept: false, level: 'event', fields, events };
+  if (fields.every((f) => f === null))
+    return { accept: true, events: events as UsageEvent[], idGiven, timeGiven };
+  return { accept: false, level: 'event', fields, events, timeGiven };
 }
 
 class ShapeError extends BurnrateError {
@@ -161,7 +171,7 @@ function shaped(item: unknown, keyId: string): Record<string, unknown> {
   if (typeof item !== 'object' || item === null || Array.isArray(item)) throw new ShapeError('event');
   const e = { ...(item as Record<string, unknown>) };
   for (const key of Object.keys(e)) {
-    if (!FIELDS.has(key)) throw new ShapeError(key);
+    if (!FIELDS.has(key)) throw new ShapeError(key || 'event');
     const inner = e[key];
     if ((NESTED[key] || key === 'tags') && inner !== undefined && inner !== null) {
       if (typeof inner !== 'object' || Array.isArray(inner)) throw new ShapeError(key);

@@ -76,7 +76,8 @@ class Reader {
 
   string(): string {
     const n = this.varint();
-    if (n < 0n || n > BigInt(this.left)) throw new ReferenceDecodeError(`string length ${n} beyond the bytes left`);
+    if (n < 0n || n > BigInt(this.left))
+      throw new ReferenceDecodeError(`string length ${n} beyond the bytes left`);
     const bytes = this.buf.subarray(this.pos, this.pos + Number(n));
     this.pos += Number(n);
     try {
@@ -115,7 +116,8 @@ function read(r: Reader, schema: Schema): unknown {
     case 'enum': {
       const symbols = (schema as SchemaObject).symbols!;
       const index = r.varint();
-      if (index < 0n || index >= BigInt(symbols.length)) throw new ReferenceDecodeError(`enum index ${index}`);
+      if (index < 0n || index >= BigInt(symbols.length))
+        throw new ReferenceDecodeError(`enum index ${index}`);
       return symbols[Number(index)];
     }
     case 'record': {
@@ -159,7 +161,8 @@ export interface ReferenceDecoded {
 
 /** Decodes or throws ReferenceDecodeError; never anything else for any input. */
 export function referenceDecode(bytes: Uint8Array): ReferenceDecoded {
-  if (bytes.length < 10 || bytes[0] !== 0xc3 || bytes[1] !== 0x01) throw new ReferenceDecodeError('bad magic');
+  if (bytes.length < 10 || bytes[0] !== 0xc3 || bytes[1] !== 0x01)
+    throw new ReferenceDecodeError('bad magic');
   const fingerprint = Buffer.from(bytes.buffer, bytes.byteOffset + 2, 8).readBigUInt64LE(0);
   const registry = bundledSchemaRegistry();
   const writer = registry.versions.find((v) => v.fingerprint === fingerprint);

@@ -68,7 +68,9 @@ export function count(report: PathReport, kind: string, outcome: string, valid: 
 export function fail(report: PathReport, failure: Failure): void {
   kindOf(report, failure.kind).failures++;
   report.failureCount++;
-  if (report.failures.length < KEPT_FAILURES) report.failures.push(failure);
+  // Failures of the run or the process (index -1) say the most: they are listed first, always.
+  if (failure.index < 0) report.failures.unshift(failure);
+  else if (report.failures.length < KEPT_FAILURES) report.failures.push(failure);
 }
 
 export function timing(report: PathReport, ms: number, what: string): void {
@@ -112,11 +114,14 @@ export function formatReport(seed: number, reports: PathReport[]): string {
         .sort(([, a], [, b]) => b - a)
         .map(([o, n]) => `${o} ${n}`)
         .join(', ');
-      lines.push(`  ${kind.padEnd(width)}  cases ${k.cases}, valid ${k.valid}, failures ${k.failures}: ${outcomes}`);
+      lines.push(
+        `  ${kind.padEnd(width)}  cases ${k.cases}, valid ${k.valid}, failures ${k.failures}: ${outcomes}`,
+      );
     }
     for (const note of r.notes) lines.push(`  ${note}`);
     for (const f of r.failures) lines.push(`  FAIL #${f.index} ${f.kind} ${f.variant}: ${f.problem}`);
-    if (r.failureCount > r.failures.length) lines.push(`  … and ${r.failureCount - r.failures.length} more failures`);
+    if (r.failureCount > r.failures.length)
+      lines.push(`  … and ${r.failureCount - r.failures.length} more failures`);
   }
   const total = reports.reduce((n, r) => n + r.cases, 0);
   const failures = reports.reduce((n, r) => n + r.failureCount, 0);

@@ -5,8 +5,8 @@ import avsc, { type Type } from 'avsc';
 import { BurnrateError } from '../errors.js';
 import { BUNDLED_SCHEMA_SOURCES } from './bundled-schemas.js';
 import { parsingCanonicalForm } from './canonical-form.js';
-import { compileStrict } from './strict-reads.js';
 import { crc64Avro, fingerprintHex } from './fingerprint.js';
+import { compileStrict } from './strict-reads.js';
 
 /** One schema version as written in schemas/usage-event/v<version>.avsc. */
 export interface SchemaSource {

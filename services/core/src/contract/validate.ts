@@ -26,7 +26,14 @@ export const MAX_OCCURRED_AT_MS = Date.UTC(2100, 0, 1);
  */
 export const MAX_LONG = Number.MAX_SAFE_INTEGER - 1;
 
-const MAX_INT32 = 2 ** 31 - 1;
+/**
+ * Largest depth and attempt. Avro carries them as 32-bit ints, but the fact table stores UInt16:
+ * a larger value would be stored wrapped (65,536 as 0), so it is refused here, naming the field.
+ */
+export const MAX_DEPTH = 65_535;
+export const MAX_ATTEMPT = 65_535;
+/** Largest requests, images, web_search_calls and latency_ms: the fact table stores them as UInt32. */
+export const MAX_UINT32 = 4_294_967_295;
 // Lower case only: the id is an idempotency key, and two spellings of one UUID must not be two keys.
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const STEP_KIND_SET: ReadonlySet<string> = new Set(STEP_KINDS);
@@ -82,9 +89,9 @@ export function validateUsageEvent(input: unknown): UsageEvent {
   if (!STATUS_SET.has(e.status as string)) {
     throw new ValidationError('status', `status must be one of ${EVENT_STATUSES.join(', ')}.`);
   }
-  count(e.depth, 'depth', 0, MAX_INT32);
-  count(e.attempt, 'attempt', 1, MAX_INT32);
-  count(e.requests, 'requests', 0, MAX_LONG);
+  count(e.depth, 'depth', 0, MAX_DEPTH);
+  count(e.attempt, 'attempt', 1, MAX_ATTEMPT);
+  count(e.requests, 'requests', 0, MAX_UINT32);
 
   const tokens = e.tokens;
   if (!isObject(tokens)) throw new ValidationError('tokens', 'tokens must be an object of token buckets.');
@@ -101,10 +108,10 @@ export function validateUsageEvent(input: unknown): UsageEvent {
   const units = e.units;
   if (!isObject(units)) throw new ValidationError('units', 'units must be an object of billable units.');
   for (const unit of UNITS) {
-    count(units[unit], `units.${unit}`, 0, MAX_LONG);
+    count(units[unit], `units.${unit}`, 0, unit === 'audio_ms' ? MAX_LONG : MAX_UINT32);
   }
 
-  if (e.latency_ms !== null) count(e.latency_ms, 'latency_ms', 0, MAX_LONG, true);
+  if (e.latency_ms !== null) count(e.latency_ms, 'latency_ms', 0, MAX_UINT32, true);
   const cost = e.provider_reported_cost_nanos;
   if (cost !== null) count(cost, 'provider_reported_cost_nanos', 0, MAX_LONG, true);
   const quality = e.quality_score;
@@ -129,7 +136,10 @@ function checkTags(tags: unknown): void {
     }
     if (key === '__proto__') {
       // A JavaScript reader that assigns it sets the object's prototype instead: the tag would vanish.
-      throw new ValidationError('tags.__proto__', 'The tag key __proto__ is reserved; name the tag otherwise.');
+      throw new ValidationError(
+        'tags.__proto__',
+        'The tag key __proto__ is reserved; name the tag otherwise.',
+      );
     }
     const value = tags[key];
     if (typeof value !== 'string' || value.length > MAX_TAG_VALUE_LENGTH || !wellFormed(value)) {

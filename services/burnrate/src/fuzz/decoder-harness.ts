@@ -5,7 +5,7 @@ import { count, emptyReport, fail, merge, type PathReport } from './report.js';
 export interface DecoderFuzzOptions {
   plan: FuzzPlan;
   cases: number;
-  /** A case slower than this is a failure. Default 250 ms (a JIT warm-up or GC pause stays below). */
+  /** A case slower than this is a failure. Default 2 s: far above a GC pause or a busy machine's scheduling, far below what a runaway loop takes (the watchdog catches those that never end). */
   slowMs?: number;
   /** A case that has not returned after this long is a hang: the thread is ended. Default 10 s. */
   hangMs?: number;
@@ -67,7 +67,7 @@ function runRange(
         end: o.cases,
         progress,
         decoder: o.decoder,
-        slowMs: o.slowMs ?? 250,
+        slowMs: o.slowMs ?? 2_000,
       },
       resourceLimits: { maxOldGenerationSizeMb: o.maxHeapMb ?? 512 },
     });

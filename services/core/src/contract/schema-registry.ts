@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import avsc, { type Type } from 'avsc';
+import type { Type } from 'avsc';
 import { BurnrateError } from '../errors.js';
 import { BUNDLED_SCHEMA_SOURCES } from './bundled-schemas.js';
 import { parsingCanonicalForm } from './canonical-form.js';

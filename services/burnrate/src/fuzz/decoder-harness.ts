@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { avroCase, type FuzzPlan } from './cases.js';
-import { count, emptyReport, fail, merge, type PathReport } from './report.js';
+import type { DecoderCaseResult } from './decoder-worker.js';
+import { count, emptyReport, fail, type PathReport, timing } from './report.js';
 
 export interface DecoderFuzzOptions {
   plan: FuzzPlan;
@@ -33,7 +34,7 @@ export async function runDecoderFuzz(o: DecoderFuzzOptions): Promise<PathReport>
   while (start < o.cases) {
     Atomics.store(current, 0, start);
     Atomics.store(current, 1, 0);
-    const outcome = await runRange(o, start, progress, (part) => merge(report, part));
+    const outcome = await runRange(o, start, progress, report);
     if (outcome === 'done') break;
     const at = Atomics.load(current, 0);
     if (outcome.beforeFirstCase) {
@@ -54,21 +55,15 @@ function runRange(
   o: DecoderFuzzOptions,
   start: number,
   progress: SharedArrayBuffer,
-  onPart: (report: PathReport) => void,
+  report: PathReport,
 ): Promise<'done' | { problem: string; beforeFirstCase: boolean }> {
   const hangMs = o.hangMs ?? 10_000;
+  const slowMs = o.slowMs ?? 2_000;
   const current = new Int32Array(progress);
   return new Promise((resolve) => {
     const worker = new Worker(WORKER, {
       execArgv: EXEC_ARGV,
-      workerData: {
-        plan: o.plan,
-        start,
-        end: o.cases,
-        progress,
-        decoder: o.decoder,
-        slowMs: o.slowMs ?? 2_000,
-      },
+      workerData: { plan: o.plan, start, end: o.cases, progress, decoder: o.decoder },
       resourceLimits: { maxOldGenerationSizeMb: o.maxHeapMb ?? 512 },
     });
     let last = -1;
@@ -90,10 +85,19 @@ function runRange(
         settle({ problem: `no answer after ${hangMs} ms: the decoder hangs`, beforeFirstCase: false });
       }
     }, 250);
-    worker.on('message', (message: { done: boolean; report: PathReport }) => {
+    worker.on('message', (message: DecoderCaseResult | { done: true; rssGrowthMiB: number }) => {
       if (settled) return;
-      onPart(message.report);
-      if (message.done) settle('done');
+      if ('done' in message) {
+        report.notes.push(`peak RSS growth of the decoding thread's process: ${message.rssGrowthMiB} MiB`);
+        settle('done');
+        return;
+      }
+      const { index, kind, variant, outcome, valid, ms, problem } = message;
+      count(report, kind, outcome, valid);
+      timing(report, ms, `#${index} ${kind} ${variant}`);
+      const slow = ms > slowMs ? `took ${ms.toFixed(1)} ms (limit ${slowMs} ms)` : undefined;
+      if (problem ?? slow)
+        fail(report, { path: 'decoder', index, kind, variant, problem: (problem ?? slow)! });
     });
     // The worker marks its first case in progress[1]; an error before that is a start-up failure.
     worker.once('error', (error) =>

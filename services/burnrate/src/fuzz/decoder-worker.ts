@@ -1,7 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { avroCase, type FuzzPlan } from './cases.js';
-import { checkDecoderCase, type Decode } from './decoder-check.js';
-import { count, emptyReport, fail, timing } from './report.js';
+import { checkDecoderCase, type Decode, type DecoderCheck } from './decoder-check.js';
 
 /**
  * Runs decoder cases [start, end) in a worker thread. Before each case it writes the case index to
@@ -15,7 +14,13 @@ export interface DecoderWorkerData {
   progress: SharedArrayBuffer;
   /** A module exporting the decode function to test instead of the contract's (negative controls). */
   decoder?: { module: string; export: string };
-  slowMs: number;
+}
+
+/** What the thread sends for each case. */
+export interface DecoderCaseResult extends DecoderCheck {
+  index: number;
+  kind: string;
+  variant: string;
 }
 
 const data = workerData as DecoderWorkerData;
@@ -25,7 +30,6 @@ if (data.decoder) {
   const mod = (await import(data.decoder.module)) as Record<string, Decode>;
   decode = mod[data.decoder.export];
 }
-let report = emptyReport('decoder');
 let peakRss = process.memoryUsage.rss();
 const startRss = peakRss;
 Atomics.store(progress, 1, 1);
@@ -33,28 +37,10 @@ for (let i = data.start; i < data.end; i++) {
   Atomics.store(progress, 0, i);
   const c = avroCase(data.plan, 'decoder', i);
   const check = checkDecoderCase(c, decode);
-  count(report, c.kind, check.outcome, check.valid);
-  timing(report, check.ms, `#${i} ${c.kind} ${c.variant}`);
-  if (check.problem)
-    fail(report, { path: 'decoder', index: i, kind: c.kind, variant: c.variant, problem: check.problem });
-  else if (check.ms > data.slowMs) {
-    fail(report, {
-      path: 'decoder',
-      index: i,
-      kind: c.kind,
-      variant: c.variant,
-      problem: `took ${check.ms.toFixed(1)} ms (limit ${data.slowMs} ms)`,
-    });
-  }
+  // One message per case, so a later hang (which ends this thread) loses no case's result.
+  const result: DecoderCaseResult = { index: i, kind: c.kind, variant: c.variant, ...check };
+  parentPort!.postMessage(result);
   if (i % 256 === 0) peakRss = Math.max(peakRss, process.memoryUsage.rss());
-  // Counts so far go to the main thread now and then, so a later hang loses none of them.
-  if ((i + 1) % 1_000 === 0) {
-    parentPort!.postMessage({ done: false, report });
-    report = emptyReport('decoder');
-  }
 }
 peakRss = Math.max(peakRss, process.memoryUsage.rss());
-report.notes.push(
-  `peak RSS growth of the decoding thread's process: ${Math.round((peakRss - startRss) / 1048576)} MiB`,
-);
-parentPort!.postMessage({ done: true, report });
+parentPort!.postMessage({ done: true, rssGrowthMiB: Math.round((peakRss - startRss) / 1048576) });

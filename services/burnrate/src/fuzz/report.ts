@@ -106,7 +106,7 @@ export function formatReport(seed: number, reports: PathReport[]): string {
   for (const r of reports) {
     lines.push(
       '',
-      `${r.path}: ${r.cases} cases in ${(r.durationMs / 1000).toFixed(1)} s, failures ${r.failureCount}, crashes ${r.crashes}, slowest ${r.slowestMs.toFixed(1)} ms (${r.slowest})`,
+      `${r.path}: ${r.cases} cases in ${(r.durationMs / 1000).toFixed(1)} s, failures ${r.failureCount}, crashes ${r.crashes}${r.slowest ? `, slowest ${r.slowestMs.toFixed(1)} ms (${r.slowest})` : ''}`,
     );
     const width = Math.max(...Object.keys(r.byKind).map((k) => k.length), 4);
     for (const [kind, k] of Object.entries(r.byKind).sort(([a], [b]) => a.localeCompare(b))) {

@@ -15,6 +15,7 @@ import { ensureTopics, type TopicNames, topicNames } from '../kafka/topics.js';
 import { createKey } from '../roles/api/keys.js';
 import { publishCustomers } from '../roles/customers-publisher.js';
 import { FUZZ_CUSTOMERS } from './base-events.js';
+import { FUZZ_KEY_ID } from './cases.js';
 
 /** The settings the fuzz gives the process under test; expectations are computed from the same. */
 export const TARGET_LIMITS = {
@@ -80,7 +81,7 @@ export async function startFuzzTarget(o: FuzzTargetOptions): Promise<FuzzTarget>
   await ensureTopics(kafka, topics, { partitions: 4, replicationFactor: 1 });
   await publishCustomers(kafka, topics.customers, FUZZ_CUSTOMERS);
 
-  const keyId = 'fuzz';
+  const keyId = FUZZ_KEY_ID;
   const made = createKey({ id: keyId, scopes: ['ingest'], customers: ['*'] });
   const keysFile = join(dir, 'keys.json');
   writeFileSync(keysFile, JSON.stringify({ keys: [made.entry] }));

@@ -1,3 +1,4 @@
+import { MAX_ATTEMPT, MAX_DEPTH, MAX_LONG, MAX_TOKENS_PER_BUCKET, MAX_UINT32 } from '@burnrate/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compactRow, FACT_COLUMNS, KAFKA_POSITION_COLUMNS } from '../src/facts/columns.js';
 import { insertOrIsolate, insertRows } from '../src/roles/ledger/sink.js';
@@ -51,5 +52,36 @@ describe('ClickHouse sink', () => {
     expect(rejected.map((r) => r.row.offset)).toEqual([11n]);
     expect(rejected[0]!.error.code).toBe('clickhouse_rejected_rows');
     expect(await count()).toBe(6);
+  });
+
+  it('stores the largest values the contract accepts unchanged; one beyond would wrap (fuzz regression)', async () => {
+    const table = `${ch.database}.usage_events`;
+    const edges = {
+      depth: MAX_DEPTH,
+      attempt: MAX_ATTEMPT,
+      requests: MAX_UINT32,
+      latency_ms: MAX_UINT32,
+      units_images: MAX_UINT32,
+      units_web_search_calls: MAX_UINT32,
+      units_audio_ms: MAX_LONG,
+      tokens_input: MAX_TOKENS_PER_BUCKET,
+      provider_reported_cost_nanos: MAX_LONG,
+    };
+    await insertRows(
+      ch.client,
+      table,
+      columns,
+      [row(20, edges), row(21, { depth: MAX_DEPTH + 1 })],
+      undefined,
+    );
+    const rs = await ch.client.query({
+      query: `SELECT kafka_offset, ${Object.keys(edges).join(', ')} FROM ${table} WHERE kafka_topic = 'sink' AND kafka_offset IN (20, 21) ORDER BY kafka_offset`,
+      format: 'JSONEachRow',
+      clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
+    });
+    const [stored, beyond] = await rs.json<Record<string, number>>();
+    expect(stored).toMatchObject(edges);
+    // What the validator's bounds guard against: ClickHouse wraps an out-of-range integer silently.
+    expect(beyond!.depth).toBe(0);
   });
 });

@@ -143,10 +143,11 @@ export function createUsageEventCodec(options: UsageEventCodecOptions = {}): Usa
       event = readerType.fromBuffer(body, entry.resolver);
     } catch (cause) {
       const reason = cause instanceof Error ? cause.message : String(cause);
+      const field = cause instanceof DecodeError ? cause.field : undefined;
       throw new DecodeError(
         'undecodable',
-        `The body of a usage event written with schema v${entry.version} does not decode (${reason}).`,
-        { cause, fingerprint: entry.fingerprintHex },
+        `The body of a usage event written with schema v${entry.version} does not decode (${reason.replace(/\.$/, '')}).`,
+        { cause, fingerprint: entry.fingerprintHex, ...(field === undefined ? {} : { field }) },
       );
     }
     return { event, schemaVersion: entry.version, fingerprint: entry.fingerprintHex };

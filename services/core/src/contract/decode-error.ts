@@ -14,6 +14,8 @@ export interface DecodeErrorOptions {
   fingerprint?: string;
   /** Confluent schema id from the message header, when the message used that framing. */
   schemaId?: number;
+  /** The field whose bytes do not decode, when the decoder can tell (e.g. a string that is not UTF-8). */
+  field?: string;
 }
 
 /**
@@ -26,7 +28,11 @@ export class DecodeError extends BurnrateError {
   readonly schemaId: number | undefined;
 
   constructor(code: DecodeErrorCode, message: string, options: DecodeErrorOptions = {}) {
-    super(code, message, { cause: options.cause, retriable: false });
+    super(code, message, {
+      cause: options.cause,
+      retriable: false,
+      ...(options.field === undefined ? {} : { field: options.field }),
+    });
     this.fingerprint = options.fingerprint;
     this.schemaId = options.schemaId;
   }

@@ -1,11 +1,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import avsc, { type Type } from 'avsc';
+import type { Type } from 'avsc';
 import { BurnrateError } from '../errors.js';
 import { BUNDLED_SCHEMA_SOURCES } from './bundled-schemas.js';
 import { parsingCanonicalForm } from './canonical-form.js';
 import { crc64Avro, fingerprintHex } from './fingerprint.js';
+import { compileStrict } from './strict-reads.js';
 
 /** One schema version as written in schemas/usage-event/v<version>.avsc. */
 export interface SchemaSource {
@@ -111,7 +112,8 @@ export function bundledSchemaRegistry(): UsageEventSchemaRegistry {
 export function compileAvroType(schema: unknown): Type {
   // Unions stay unwrapped so events are the plain objects of the UsageEvent type; records get no
   // methods so decoded events look like any other object.
-  return avsc.Type.forSchema(schema as avsc.Schema, { wrapUnions: 'never', omitRecordMethods: true });
+  // Reads are strict: UTF-8 strings, map counts bounded by the bytes left (see strict-reads.ts).
+  return compileStrict(schema);
 }
 
 function compile(source: SchemaSource): UsageEventSchema {

@@ -19,7 +19,21 @@ export const MIN_OCCURRED_AT_MS = Date.UTC(2000, 0, 1);
 /** occurred_at must be before 2100-01-01T00:00:00Z: anything later is usually microseconds, not ms. */
 export const MAX_OCCURRED_AT_MS = Date.UTC(2100, 0, 1);
 
-const MAX_INT32 = 2 ** 31 - 1;
+/**
+ * Largest value of a long field (counts, milliseconds, nano-USD). Avro longs are 64-bit, but events
+ * are JavaScript numbers: the codec reads and writes exactly up to 2^53 − 2 and refuses beyond, so
+ * the validator does too (an event that passes must also encode).
+ */
+export const MAX_LONG = Number.MAX_SAFE_INTEGER - 1;
+
+/**
+ * Largest depth and attempt. Avro carries them as 32-bit ints, but the fact table stores UInt16:
+ * a larger value would be stored wrapped (65,536 as 0), so it is refused here, naming the field.
+ */
+export const MAX_DEPTH = 65_535;
+export const MAX_ATTEMPT = 65_535;
+/** Largest requests, images, web_search_calls and latency_ms: the fact table stores them as UInt32. */
+export const MAX_UINT32 = 4_294_967_295;
 // Lower case only: the id is an idempotency key, and two spellings of one UUID must not be two keys.
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const STEP_KIND_SET: ReadonlySet<string> = new Set(STEP_KINDS);
@@ -75,15 +89,15 @@ export function validateUsageEvent(input: unknown): UsageEvent {
   if (!STATUS_SET.has(e.status as string)) {
     throw new ValidationError('status', `status must be one of ${EVENT_STATUSES.join(', ')}.`);
   }
-  count(e.depth, 'depth', 0, MAX_INT32);
-  count(e.attempt, 'attempt', 1, MAX_INT32);
-  count(e.requests, 'requests', 0, Number.MAX_SAFE_INTEGER);
+  count(e.depth, 'depth', 0, MAX_DEPTH);
+  count(e.attempt, 'attempt', 1, MAX_ATTEMPT);
+  count(e.requests, 'requests', 0, MAX_UINT32);
 
   const tokens = e.tokens;
   if (!isObject(tokens)) throw new ValidationError('tokens', 'tokens must be an object of token buckets.');
   for (const bucket of TOKEN_BUCKETS) {
     const value = tokens[bucket];
-    count(value, `tokens.${bucket}`, 0, Number.MAX_SAFE_INTEGER);
+    count(value, `tokens.${bucket}`, 0, MAX_LONG);
     if ((value as number) > MAX_TOKENS_PER_BUCKET) {
       throw new ValidationError(
         `tokens.${bucket}`,
@@ -94,12 +108,12 @@ export function validateUsageEvent(input: unknown): UsageEvent {
   const units = e.units;
   if (!isObject(units)) throw new ValidationError('units', 'units must be an object of billable units.');
   for (const unit of UNITS) {
-    count(units[unit], `units.${unit}`, 0, Number.MAX_SAFE_INTEGER);
+    count(units[unit], `units.${unit}`, 0, unit === 'audio_ms' ? MAX_LONG : MAX_UINT32);
   }
 
-  if (e.latency_ms !== null) count(e.latency_ms, 'latency_ms', 0, Number.MAX_SAFE_INTEGER, true);
+  if (e.latency_ms !== null) count(e.latency_ms, 'latency_ms', 0, MAX_UINT32, true);
   const cost = e.provider_reported_cost_nanos;
-  if (cost !== null) count(cost, 'provider_reported_cost_nanos', 0, Number.MAX_SAFE_INTEGER, true);
+  if (cost !== null) count(cost, 'provider_reported_cost_nanos', 0, MAX_LONG, true);
   const quality = e.quality_score;
   if (quality !== null && !(typeof quality === 'number' && quality >= 0 && quality <= 1)) {
     throw new ValidationError('quality_score', 'quality_score must be null or a number from 0 to 1.');
@@ -114,14 +128,24 @@ function checkTags(tags: unknown): void {
   for (const key in tags) {
     if (!Object.hasOwn(tags, key)) continue;
     if (++n > MAX_TAGS) throw new ValidationError('tags', `tags must hold at most ${MAX_TAGS} entries.`);
-    if (key.length === 0 || key.length > MAX_TAG_KEY_LENGTH) {
-      throw new ValidationError('tags', `Every tag key must have 1 to ${MAX_TAG_KEY_LENGTH} characters.`);
+    if (key.length === 0 || key.length > MAX_TAG_KEY_LENGTH || !wellFormed(key)) {
+      throw new ValidationError(
+        'tags',
+        `Every tag key must have 1 to ${MAX_TAG_KEY_LENGTH} characters of well-formed Unicode.`,
+      );
+    }
+    if (key === '__proto__') {
+      // A JavaScript reader that assigns it sets the object's prototype instead: the tag would vanish.
+      throw new ValidationError(
+        'tags.__proto__',
+        'The tag key __proto__ is reserved; name the tag otherwise.',
+      );
     }
     const value = tags[key];
-    if (typeof value !== 'string' || value.length > MAX_TAG_VALUE_LENGTH) {
+    if (typeof value !== 'string' || value.length > MAX_TAG_VALUE_LENGTH || !wellFormed(value)) {
       throw new ValidationError(
         `tags.${key}`,
-        `tags.${key} must be a string of at most ${MAX_TAG_VALUE_LENGTH} characters.`,
+        `tags.${key} must be a string of at most ${MAX_TAG_VALUE_LENGTH} characters of well-formed Unicode.`,
       );
     }
   }
@@ -129,10 +153,10 @@ function checkTags(tags: unknown): void {
 
 function requiredId(e: Record<string, unknown>, field: string): void {
   const value = e[field];
-  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ID_LENGTH) {
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ID_LENGTH || !wellFormed(value)) {
     throw new ValidationError(
       field,
-      `${field} must be a non-empty string of at most ${MAX_ID_LENGTH} characters.`,
+      `${field} must be a non-empty string of at most ${MAX_ID_LENGTH} characters of well-formed Unicode.`,
     );
   }
 }
@@ -140,18 +164,26 @@ function requiredId(e: Record<string, unknown>, field: string): void {
 function optionalId(e: Record<string, unknown>, field: string, mayBeAbsent: boolean): void {
   const value = e[field];
   if (value === null || (mayBeAbsent && value === undefined)) return;
-  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ID_LENGTH) {
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ID_LENGTH || !wellFormed(value)) {
     throw new ValidationError(
       field,
-      `${field} must be null or a non-empty string of at most ${MAX_ID_LENGTH} characters.`,
+      `${field} must be null or a non-empty string of at most ${MAX_ID_LENGTH} characters of well-formed Unicode.`,
     );
   }
+}
+
+/**
+ * False for a string with a lone surrogate (JSON allows "\ud800"): it has no UTF-8 form, so the
+ * encoder would write U+FFFD and the stored event would differ from the one accepted.
+ */
+function wellFormed(value: string): boolean {
+  return (value as unknown as { isWellFormed(): boolean }).isWellFormed();
 }
 
 function count(value: unknown, field: string, min: number, max: number, nullable = false): void {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     const kind =
-      max !== Number.MAX_SAFE_INTEGER ? `an integer from ${min} to ${max}` : 'a non-negative integer';
+      max !== MAX_LONG ? `an integer from ${min} to ${max}` : 'a non-negative integer of at most 2^53 - 2';
     throw new ValidationError(field, `${field} must be ${nullable ? 'null or ' : ''}${kind}.`);
   }
 }

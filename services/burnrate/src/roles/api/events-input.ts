@@ -63,6 +63,13 @@ export function checkEventShape(value: unknown): EmitInput {
   const e = value as Record<string, unknown>;
   for (const key of Object.keys(e)) {
     if (!FIELDS.has(key)) {
+      if (key === '') {
+        // An empty name would be an empty `field` in the answer, which names nothing.
+        throw new ValidationError(
+          'event',
+          'The event has a field with an empty name (see docs/event-contract.md).',
+        );
+      }
       throw new ValidationError(key, `${key} is not a field of a usage event (see docs/event-contract.md).`);
     }
     const nested = NESTED[key];

@@ -9,7 +9,10 @@ export interface EnrichStage {
   validate(event: UsageEvent): UsageEvent;
   /** 'too_old' | 'in_future' | null, judged against the Kafka record's timestamp (replay-stable). */
   timeliness(event: UsageEvent, ingestedAtMs: number): string | null;
-  /** The fact row as JSON array text in FACT_COLUMNS order, with what the enricher counts. */
+  /**
+   * The fact row as JSON array text in FACT_COLUMNS order, with what the enricher counts. Throws a
+   * BurnrateError (e.g. `money_overflow`) for an event that cannot be priced: it is dead-lettered.
+   */
   enrich(
     event: UsageEvent,
     meta: { topic: string; partition: number; offset: string; ingestedAtMs: number },
@@ -28,6 +31,14 @@ export type EnrichOutcome =
     }
   | { kind: 'dead'; offset: string; reason: string; key: string | null; value: string };
 
+/**
+ * Most bytes of key and base64 payload one dead letter carries. A record near the broker's message
+ * limit (1 MiB by default) would make a dead letter a third larger than that limit, which the broker
+ * refuses: the transaction fails, the enricher stops, and the same record stops it again after every
+ * restart. Such a letter keeps no payload and says where the record still is.
+ */
+export const MAX_DEAD_LETTER_RECORD_BYTES = 256 * 1024;
+
 /** A dead letter for record `m`, as a row in DEAD_LETTER_COLUMNS order. */
 export function deadLetter(
   m: KafkaMessage,
@@ -37,7 +48,14 @@ export function deadLetter(
   field: string,
   message: string,
 ): EnrichOutcome {
-  const key = m.key?.toString('utf8') ?? null;
+  let key = m.key?.toString('utf8') ?? null;
+  let payload = m.value ? m.value.toString('base64') : '';
+  let text = message;
+  if ((key?.length ?? 0) + payload.length > MAX_DEAD_LETTER_RECORD_BYTES) {
+    text = `${message} The record (key ${m.key?.length ?? 0} bytes, value ${m.value?.length ?? 0} bytes) is too large to keep in a dead letter; it is at ${topic} partition ${partition} offset ${m.offset} for as long as that topic's retention keeps it.`;
+    payload = '';
+    if (key !== null && key.length > MAX_DEAD_LETTER_RECORD_BYTES) key = null;
+  }
   return {
     kind: 'dead',
     offset: m.offset,
@@ -47,12 +65,12 @@ export function deadLetter(
       Number(m.timestamp),
       reason,
       field,
-      message,
+      text,
       topic,
       partition,
       m.offset,
       key ?? '',
-      m.value ? m.value.toString('base64') : '',
+      payload,
     ]),
   };
 }
@@ -107,7 +125,16 @@ export function enrichMessage(
       `occurred_at ${new Date(event.occurred_at).toISOString()} is ${late === 'too_old' ? 'older than the late horizon' : 'too far in the future'} for a record ingested at ${new Date(ingestedAtMs).toISOString()}.`,
     );
   }
-  const fact = stage.enrich(event, { topic, partition, offset: m.offset, ingestedAtMs });
+  let fact: ReturnType<EnrichStage['enrich']>;
+  try {
+    fact = stage.enrich(event, { topic, partition, offset: m.offset, ingestedAtMs });
+  } catch (error) {
+    // A valid event can still not be priced: counts whose cost passes 2^53 nano-USD (money_overflow).
+    // Thrown on, it would stop the partition, and the same record would stop it after every restart.
+    if (!(error instanceof BurnrateError)) throw error;
+    const reason = error.code === 'invalid_event' ? 'invalid_value' : error.code;
+    return deadLetter(m, topic, partition, reason, error.field ?? '', error.message);
+  }
   return {
     kind: 'enriched',
     offset: m.offset,

@@ -1,5 +1,9 @@
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { MAX_ATTEMPT, MAX_DEPTH, MAX_LONG, MAX_TOKENS_PER_BUCKET, MAX_UINT32 } from '@burnrate/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { insertLines } from '../src/clickhouse/client.js';
+import { classifyClickHouseError } from '../src/clickhouse/errors.js';
 import { compactRow, FACT_COLUMNS, KAFKA_POSITION_COLUMNS } from '../src/facts/columns.js';
 import { insertOrIsolate, insertRows } from '../src/roles/ledger/sink.js';
 import { enrichedRow, testClickHouse } from './fixtures.js';
@@ -83,5 +87,34 @@ describe('ClickHouse sink', () => {
     expect(stored).toMatchObject(edges);
     // What the validator's bounds guard against: ClickHouse wraps an out-of-range integer silently.
     expect(beyond!.depth).toBe(0);
+  });
+});
+
+describe('insertLines into chDB', () => {
+  it('stores the bytes through a spool file that is gone afterwards, and first clears files a killed process left', async () => {
+    const spool = join(ch.path, 'insert-spool');
+    mkdirSync(spool, { recursive: true });
+    writeFileSync(join(spool, 'left-by-a-killed-ledger.jsonl'), 'x');
+    const before = await count();
+    const bytes = Buffer.from(`${row(900).json}\n${row(901).json}\n`);
+    await insertLines(ch.client, {
+      table: `${ch.database}.usage_events`,
+      columns,
+      format: 'JSONCompactEachRow',
+      bytes,
+      settings: { insert_deduplication_token: 'lines/900-901' },
+    });
+    expect(await count()).toBe(before + 2);
+    expect(readdirSync(spool)).toEqual([]);
+    // A rejected body is an error with the engine's code, and leaves no file either.
+    const error = await insertLines(ch.client, {
+      table: `${ch.database}.usage_events`,
+      columns,
+      format: 'JSONCompactEachRow',
+      bytes: Buffer.from('[1,2,3]\n'),
+      settings: {},
+    }).catch((e: unknown) => e);
+    expect(classifyClickHouseError(error, 'a test insert').code).toBe('clickhouse_rejected_rows');
+    expect(readdirSync(spool)).toEqual([]);
   });
 });

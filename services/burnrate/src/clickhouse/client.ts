@@ -63,7 +63,10 @@ export function createClickHouseClient(
 type ChdbConnection = ReturnType<typeof import('chdb/connection').createChdbConnection>;
 
 /** Clients backed by chDB in this process, with a private directory for insertLines' spool files. */
-const embedded = new WeakMap<ClickHouseClient, { connection: ChdbConnection; spoolDir: string }>();
+const embedded = new WeakMap<
+  ClickHouseClient,
+  { connection: ChdbConnection; spoolDir: string; ready?: Promise<unknown> }
+>();
 
 /**
  * Inserts rows already in a text format from a Buffer. To a server the bytes are streamed as the
@@ -87,7 +90,14 @@ export async function insertLines(
   const target = `${insert.table} (${insert.columns.join(', ')})`;
   const chdb = embedded.get(client);
   if (chdb) {
-    await mkdir(chdb.spoolDir, { recursive: true, mode: 0o700 });
+    // Once per client: files a killed process left behind go first (one engine per data directory).
+    chdb.ready ??= rm(chdb.spoolDir, { recursive: true, force: true })
+      .then(() => mkdir(chdb.spoolDir, { recursive: true, mode: 0o700 }))
+      .catch((error: unknown) => {
+        chdb.ready = undefined;
+        throw error;
+      });
+    await chdb.ready;
     const file = join(chdb.spoolDir, `${randomUUID()}.jsonl`);
     await writeFile(file, insert.bytes, { mode: 0o600, flag: 'wx' });
     try {

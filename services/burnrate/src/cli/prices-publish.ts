@@ -33,6 +33,7 @@ export function createPricesPublishCommand(
       await ensureTopics(kafka, topics, {
         partitions: config.KAFKA_TOPIC_PARTITIONS,
         replicationFactor: config.KAFKA_REPLICATION_FACTOR,
+        minInsyncReplicas: config.KAFKA_MIN_INSYNC_REPLICAS,
       });
       const result = await publishReference(kafka, topics.prices, reference, logger);
       const summary = {

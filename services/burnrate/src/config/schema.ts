@@ -62,7 +62,10 @@ export const configSchema = z.object({
     .regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-" only')
     .default(''),
   KAFKA_TOPIC_PARTITIONS: int(1, 1024).default(4),
-  KAFKA_REPLICATION_FACTOR: int(1, 10).default(1),
+  /** Replicas of the topics burnrate creates; unset = min(3, brokers in the cluster). */
+  KAFKA_REPLICATION_FACTOR: int(1, 10).optional(),
+  /** min.insync.replicas of those topics; unset = replicas - 1, at least 1 and at most 2. */
+  KAFKA_MIN_INSYNC_REPLICAS: int(1, 10).optional(),
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
   CLICKHOUSE_URL: z.string().url().optional(),
   CLICKHOUSE_USER: z.string().default('default'),

@@ -19,12 +19,33 @@ export function topicNames(prefix: string): TopicNames {
   };
 }
 
-/** Creates burnrate's topics when missing; `customers` and `prices` are compacted (latest record per key). */
-export async function ensureTopics(
-  kafka: Kafka,
-  names: TopicNames,
-  options: { partitions: number; replicationFactor: number },
-): Promise<void> {
+export interface TopicOptions {
+  partitions: number;
+  /** Replicas per partition; unset = min(3, the brokers the cluster lists now). */
+  replicationFactor?: number | undefined;
+  /**
+   * min.insync.replicas of each topic: an acks=all write succeeds once this many replicas have it.
+   * Unset = replicas - 1, at least 1 and at most 2 (2 of 3: one broker may die, none is lost).
+   */
+  minInsyncReplicas?: number | undefined;
+}
+
+/** The replication a topic gets: explicit settings, else derived from the number of brokers. */
+export function replicationFor(
+  options: Pick<TopicOptions, 'replicationFactor' | 'minInsyncReplicas'>,
+  brokers: number,
+): { replicationFactor: number; minInsyncReplicas: number } {
+  const replicationFactor = options.replicationFactor ?? Math.max(1, Math.min(3, brokers));
+  const minInsyncReplicas = options.minInsyncReplicas ?? Math.max(1, Math.min(2, replicationFactor - 1));
+  return { replicationFactor, minInsyncReplicas };
+}
+
+/**
+ * Creates burnrate's topics when missing; `customers` and `prices` are compacted (latest record per
+ * key). Topics with more than one replica carry min.insync.replicas, so that acks=all (every burnrate
+ * producer) means "on at least that many brokers".
+ */
+export async function ensureTopics(kafka: Kafka, names: TopicNames, options: TopicOptions): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -58,9 +79,18 @@ export async function ensureTopics(
       },
     ].filter((t) => !existing.has(t.topic));
     if (wanted.length === 0) return;
+    const brokers =
+      options.replicationFactor === undefined ? (await admin.describeCluster()).brokers.length : 1;
+    const { replicationFactor, minInsyncReplicas } = replicationFor(options, brokers);
+    const isr =
+      replicationFactor > 1 ? [{ name: 'min.insync.replicas', value: String(minInsyncReplicas) }] : [];
     try {
       await admin.createTopics({
-        topics: wanted.map((t) => ({ ...t, replicationFactor: options.replicationFactor })),
+        topics: wanted.map((t) => ({
+          ...t,
+          replicationFactor,
+          configEntries: [...(t.configEntries ?? []), ...isr],
+        })),
         waitForLeaders: true,
       });
     } catch (error) {

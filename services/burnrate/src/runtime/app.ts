@@ -137,6 +137,7 @@ export function createApp(config: Config, deps: AppDeps): App {
         ensureTopics(kafka, topics, {
           partitions: config.KAFKA_TOPIC_PARTITIONS,
           replicationFactor: config.KAFKA_REPLICATION_FACTOR,
+          minInsyncReplicas: config.KAFKA_MIN_INSYNC_REPLICAS,
         }),
       stop: async () => {},
     },

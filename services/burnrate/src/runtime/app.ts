@@ -181,6 +181,8 @@ export function createApp(config: Config, deps: AppDeps): App {
           minBatchBytes: config.LEDGER_MIN_BATCH_BYTES,
           dedup: config.LEDGER_DEDUP,
           commitDelayMs: config.LEDGER_COMMIT_DELAY_MS,
+          fence: config.LEDGER_FENCE,
+          insertDelayMs: config.LEDGER_INSERT_DELAY_MS,
           sessionTimeoutMs: config.LEDGER_SESSION_TIMEOUT_MS,
           retryLogIntervalMs: config.LEDGER_RETRY_LOG_INTERVAL_MS,
         },
@@ -224,6 +226,9 @@ export function createApp(config: Config, deps: AppDeps): App {
           transactionalIdPrefix:
             config.ENRICHER_TRANSACTIONAL_ID_PREFIX ?? `${config.BURNRATE_TOPIC_PREFIX}burnrate-enricher`,
           concurrency: config.ENRICHER_CONCURRENCY,
+          sessionTimeoutMs: config.ENRICHER_SESSION_TIMEOUT_MS,
+          transactional: config.ENRICHER_TRANSACTIONAL,
+          commitDelayMs: config.ENRICHER_COMMIT_DELAY_MS,
         },
         { kafka, stage, deduper, logger, fatal, metrics },
       ),

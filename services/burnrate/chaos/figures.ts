@@ -89,7 +89,7 @@ export async function readFigures(s: FigureSources): Promise<Figures> {
 }
 
 /** Period totals of the plan's customers as the aggregator holds them in Redis (0 when Redis has none). */
-async function redisTotals(url: string, prefix: string, plan: EventPlan) {
+export async function redisTotals(url: string, prefix: string, plan: EventPlan) {
   const redis = new Redis(url, { maxRetriesPerRequest: 2, lazyConnect: true });
   redis.on('error', () => {});
   try {

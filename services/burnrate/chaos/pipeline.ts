@@ -8,7 +8,7 @@ import { createKafka } from '../src/kafka/client.js';
 import { ensureTopics, type TopicNames, topicNames } from '../src/kafka/topics.js';
 import { publishCustomers } from '../src/roles/customers-publisher.js';
 import { CHAOS_CATALOG, customerRecords, type EventPlan, rulesYaml } from './event-plan.js';
-import { type Figures, formatFigures, mismatches, readFigures } from './figures.js';
+import { type Figures, formatFigures, mismatches, readFigures, redisTotals } from './figures.js';
 import { type Load, type LoadResult, startLoad } from './load.js';
 import type { ChaosRedis } from './redis-server.js';
 import { type RoleProcess, startRoleProcess } from './role-process.js';
@@ -38,6 +38,8 @@ export interface PipelineOptions {
   env?: Record<string, string>;
   /** Settings for one kind of role. */
   roleEnv?: Partial<Record<RoleName, Record<string, string>>>;
+  /** Replicas of the scenario's topics; the cluster's default (3, min.insync.replicas 2) unless given. */
+  replicationFactor?: number;
 }
 
 export interface Pipeline {
@@ -52,8 +54,14 @@ export interface Pipeline {
   roles: Record<RoleName, RoleProcess[]>;
   all(): RoleProcess[];
   startLoad(ratePerSecond: number, options?: { maxAttempts?: number }): Load;
+  /** Facts stored so far, and events counted in Redis so far (-1 when it cannot be read). */
+  progress(): Promise<{ facts: number; redisEvents: number }>;
   /** Polls until every figure is exact (then once more after a settle time) or stops changing. */
-  drain(load: LoadResult, timeoutMs?: number): Promise<{ figures: Figures; off: string[] }>;
+  drain(
+    load: LoadResult,
+    timeoutMs?: number,
+    stableMs?: number,
+  ): Promise<{ figures: Figures; off: string[] }>;
   stop(): Promise<void>;
 }
 
@@ -71,7 +79,7 @@ export async function startPipeline(run: ChaosRun, o: PipelineOptions): Promise<
   mkdirSync(dir, { recursive: true });
   const topics = topicNames(prefix);
   const kafka = createKafka({ brokers: run.cluster.brokers.split(','), clientId: 'chaos', logger: silent });
-  await ensureTopics(kafka, topics, { partitions: 4 });
+  await ensureTopics(kafka, topics, { partitions: 4, replicationFactor: o.replicationFactor });
   await publishCustomers(kafka, topics.customers, customerRecords(o.plan));
 
   const secret = generateWebhookSecret();
@@ -99,6 +107,8 @@ export async function startPipeline(run: ChaosRun, o: PipelineOptions): Promise<
     NOTIFIER_LOCK_MS: '5000',
     NOTIFIER_BACKOFF_BASE_MS: '500',
     NOTIFIER_BACKOFF_MAX_MS: '10000',
+    // With at most 10 s between attempts, 40 attempts outlast a receiver failing for 2 minutes.
+    NOTIFIER_ATTEMPTS: '40',
     LEDGER_RETRY_LOG_INTERVAL_MS: '2000',
     SHUTDOWN_TIMEOUT_MS: '10000',
     ...o.env,
@@ -170,7 +180,16 @@ export async function startPipeline(run: ChaosRun, o: PipelineOptions): Promise<
         ratePerSecond,
         ...options,
       }),
-    async drain(load, timeoutMs = 300_000) {
+    async progress() {
+      const facts = await ch
+        .query({ query: `SELECT count() AS n FROM ${database}.usage_events`, format: 'JSONEachRow' })
+        .then((rs) => rs.json<{ n: string }>())
+        .then((rows) => Number(rows[0]?.n ?? 0))
+        .catch(() => -1);
+      const redis = await redisTotals(run.redis.url, prefix, o.plan);
+      return { facts, redisEvents: redis.events };
+    },
+    async drain(load, timeoutMs = 300_000, stableMs = 30_000) {
       const read = () =>
         readFigures({
           clickhouse: ch,
@@ -200,8 +219,8 @@ export async function startPipeline(run: ChaosRun, o: PipelineOptions): Promise<
             unchangedSince = Date.now();
           }
           last = figures;
-          // Not exact and nothing moved for 30 s: this is where it ends.
-          if (Date.now() - unchangedSince > 30_000) return { figures, off: mismatches(figures) };
+          // Not exact and nothing moved for a while: this is where it ends.
+          if (Date.now() - unchangedSince > stableMs) return { figures, off: mismatches(figures) };
         }
         if (Date.now() > deadline) {
           if (!last) throw new Error(`${o.name}: no figures could be read within ${timeoutMs} ms`);

@@ -1,7 +1,7 @@
 import { eventPlan } from './event-plan.js';
 import type { LoadResult } from './load.js';
 import { type ChaosRun, type Pipeline, type PipelineOptions, startPipeline } from './pipeline.js';
-import { type ScenarioOutcome, unplannedExits } from './scenario.js';
+import { type ChaosSize, type ScenarioOutcome, unplannedExits } from './scenario.js';
 
 /**
  * Starts a pipeline for `events` planned events, runs `body` (load + faults) and drains: the figures
@@ -10,7 +10,7 @@ import { type ScenarioOutcome, unplannedExits } from './scenario.js';
  */
 export async function withPipeline(
   run: ChaosRun,
-  o: Omit<PipelineOptions, 'plan'> & { events: number; drainTimeoutMs?: number },
+  o: Omit<PipelineOptions, 'plan'> & { events: number; size: ChaosSize; drainTimeoutMs?: number },
   body: (p: Pipeline) => Promise<{ load: LoadResult; notes: string[] }>,
 ): Promise<ScenarioOutcome> {
   const plan = eventPlan(o.events, o.name);
@@ -18,7 +18,9 @@ export async function withPipeline(
   try {
     const { load, notes } = await body(pipeline);
     run.log(`${o.name}: ${load.produced} events produced in ${load.seconds.toFixed(0)} s; draining`);
-    const { figures, off } = await pipeline.drain(load, o.drainTimeoutMs);
+    // Figures that are off and stay put this long are final (a control's duplicates never go away).
+    const stableMs = o.size === 'full' ? 30_000 : 12_000;
+    const { figures, off } = await pipeline.drain(load, o.drainTimeoutMs, stableMs);
     const exits = unplannedExits(pipeline.all());
     return {
       figures,

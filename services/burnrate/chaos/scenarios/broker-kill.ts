@@ -15,7 +15,7 @@ export const brokerKill: Scenario = {
     const rate = full ? 5_000 : 1_000;
     const cycleSeconds = 25;
     const events = rate * (10 + kills * cycleSeconds);
-    return withPipeline(run, { name: `broker-kill${control ? '-control' : ''}`, events }, async (p) => {
+    return withPipeline(run, { size, name: `broker-kill${control ? '-control' : ''}`, events }, async (p) => {
       const load = p.startLoad(rate, control ? { maxAttempts: 1 } : {});
       const notes: string[] = [];
       await sleep(8_000);

@@ -61,7 +61,7 @@ export interface Pipeline {
     load: LoadResult,
     timeoutMs?: number,
     stableMs?: number,
-  ): Promise<{ figures: Figures; off: string[] }>;
+  ): Promise<{ figures: Figures; off: string[]; settled: boolean }>;
   stop(): Promise<void>;
 }
 
@@ -190,45 +190,85 @@ export async function startPipeline(run: ChaosRun, o: PipelineOptions): Promise<
       return { facts, redisEvents: redis.events };
     },
     async drain(load, timeoutMs = 300_000, stableMs = 30_000) {
-      const read = () =>
-        readFigures({
-          clickhouse: ch,
-          database,
-          redisUrl: run.redis.url,
-          prefix,
-          plan: o.plan,
-          load,
-          receiver,
+      const admin = kafka.admin();
+      await admin.connect();
+      const groups: Array<[string, string[]]> = [
+        [`${prefix}burnrate-enricher`, [topics.events]],
+        [`${prefix}burnrate-ledger`, [topics.enriched, topics.dlq]],
+        [`${prefix}burnrate-aggregator`, [topics.enriched]],
+      ];
+      /** Every group's committed offsets at the log end (a transaction marker or two may follow the last record). */
+      const caughtUp = async () => {
+        for (const [groupId, names] of groups) {
+          const committed = await admin.fetchOffsets({ groupId, topics: names });
+          for (const name of names) {
+            const high = await admin.fetchTopicOffsets(name);
+            const mine = committed.find((c) => c.topic === name)?.partitions ?? [];
+            for (const h of high) {
+              const at = Number(mine.find((p) => p.partition === h.partition)?.offset ?? -1);
+              if (Number(h.high) > 0 && at < Number(h.high) - 2) return false;
+            }
+          }
+        }
+        return true;
+      };
+      try {
+        return await drainFigures(load, timeoutMs, stableMs, async () => {
+          if (!all().every((p) => p.isRunning())) return false;
+          return caughtUp().catch(() => false);
         });
-      const deadline = Date.now() + timeoutMs;
-      let last: Figures | undefined;
-      let lastKey = '';
-      let unchangedSince = Date.now();
-      for (;;) {
-        const figures = await read().catch(() => undefined);
-        if (figures) {
-          if (mismatches(figures).length === 0) {
-            // Exact: wait a little for anything late (a zombie's write, a repeated delivery), then judge.
-            await new Promise((r) => setTimeout(r, 5_000));
-            const final = (await read().catch(() => undefined)) ?? figures;
-            return { figures: final, off: mismatches(final) };
-          }
-          const key = formatFigures(figures);
-          if (key !== lastKey) {
-            lastKey = key;
-            unchangedSince = Date.now();
-          }
-          last = figures;
-          // Not exact and nothing moved for a while: this is where it ends.
-          if (Date.now() - unchangedSince > stableMs) return { figures, off: mismatches(figures) };
-        }
-        if (Date.now() > deadline) {
-          if (!last) throw new Error(`${o.name}: no figures could be read within ${timeoutMs} ms`);
-          return { figures: last, off: mismatches(last) };
-        }
-        await new Promise((r) => setTimeout(r, 2_000));
+      } finally {
+        await admin.disconnect().catch(() => {});
       }
     },
     stop,
   };
+
+  async function drainFigures(
+    load: LoadResult,
+    timeoutMs: number,
+    stableMs: number,
+    settled: () => Promise<boolean>,
+  ): Promise<{ figures: Figures; off: string[]; settled: boolean }> {
+    const read = () =>
+      readFigures({
+        clickhouse: ch,
+        database,
+        redisUrl: run.redis.url,
+        prefix,
+        plan: o.plan,
+        load,
+        receiver,
+      });
+    const deadline = Date.now() + timeoutMs;
+    let last: Figures | undefined;
+    let lastKey = '';
+    let unchangedSince = Date.now();
+    for (;;) {
+      const figures = await read().catch(() => undefined);
+      if (figures) {
+        if (mismatches(figures).length === 0) {
+          // Exact: wait a little for anything late (a zombie's write, a repeated delivery), then judge.
+          await new Promise((r) => setTimeout(r, 5_000));
+          const final = (await read().catch(() => undefined)) ?? figures;
+          return { figures: final, off: mismatches(final), settled: true };
+        }
+        const key = formatFigures(figures);
+        // The clock for "nothing moves" runs only while every role is up and has read everything.
+        if (key !== lastKey || !(await settled())) {
+          lastKey = key;
+          unchangedSince = Date.now();
+        }
+        last = figures;
+        // Not exact and nothing moved for a while: this is where it ends.
+        if (Date.now() - unchangedSince > stableMs)
+          return { figures, off: mismatches(figures), settled: true };
+      }
+      if (Date.now() > deadline) {
+        if (!last) throw new Error(`${o.name}: no figures could be read within ${timeoutMs} ms`);
+        return { figures: last, off: mismatches(last), settled: false };
+      }
+      await new Promise((r) => setTimeout(r, 2_000));
+    }
+  }
 }

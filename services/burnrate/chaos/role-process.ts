@@ -20,6 +20,8 @@ export interface RoleProcess {
   exits(): RoleExit[];
   /** Resolves once the current incarnation logged that it is running. */
   ready(timeoutMs?: number): Promise<void>;
+  /** True while the current incarnation is running (logged so, not frozen, not exited). */
+  isRunning(): boolean;
   /** SIGKILL; the supervisor starts it again after `restartDelayMs`. Resolves once it has exited. */
   kill(): Promise<void>;
   /** SIGSTOP / SIGCONT: freeze and thaw the process (a zombie in the making). */
@@ -54,6 +56,7 @@ export function startRoleProcess(o: RoleProcessOptions): RoleProcess {
   let stopping = false;
   let deliberate = false;
   let running = false;
+  let frozen = false;
   let readyWaiters: Array<() => void> = [];
   const exits: RoleExit[] = [];
   let restartTimer: NodeJS.Timeout | undefined;
@@ -104,6 +107,7 @@ export function startRoleProcess(o: RoleProcessOptions): RoleProcess {
     pid: () => child?.pid,
     starts: () => starts,
     exits: () => [...exits],
+    isRunning: () => running && child !== undefined && !frozen,
     ready(timeoutMs = 120_000) {
       if (running) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
@@ -125,9 +129,11 @@ export function startRoleProcess(o: RoleProcessOptions): RoleProcess {
       await exited(c);
     },
     freeze() {
+      frozen = true;
       child?.kill('SIGSTOP');
     },
     thaw() {
+      frozen = false;
       child?.kill('SIGCONT');
     },
     async stop() {

@@ -20,12 +20,18 @@ export async function withPipeline(
     run.log(`${o.name}: ${load.produced} events produced in ${load.seconds.toFixed(0)} s; draining`);
     // Figures that are off and stay put this long are final (a control's duplicates never go away).
     const stableMs = o.size === 'full' ? 30_000 : 12_000;
-    const { figures, off } = await pipeline.drain(load, o.drainTimeoutMs, stableMs);
+    const drainMs = o.drainTimeoutMs ?? (o.size === 'full' ? 600_000 : 240_000);
+    const { figures, off, settled } = await pipeline.drain(load, drainMs, stableMs);
     const exits = unplannedExits(pipeline.all());
     return {
       figures,
       off,
-      notes: [...notes, ...(exits.length ? [`unplanned exits ${exits.join(' ')}`] : [])],
+      settled,
+      notes: [
+        ...notes,
+        ...(exits.length ? [`unplanned exits ${exits.join(' ')}`] : []),
+        ...(settled ? [] : ['did not drain in time']),
+      ],
     };
   } finally {
     await pipeline.stop();

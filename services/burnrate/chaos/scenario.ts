@@ -7,6 +7,8 @@ export interface ScenarioOutcome {
   figures: Figures;
   /** Figures that are off (empty: exact). */
   off: string[];
+  /** The pipeline drained: every role up, every group at the log end, figures still. False after a timeout. */
+  settled: boolean;
   /** What was done, e.g. "killed node 2, 3, 1". */
   notes: string[];
 }

@@ -20,6 +20,7 @@ async function main(): Promise<void> {
       kafkaBrokers: process.env.KAFKA_BROKERS,
       kafkaPort: Number(process.env.KAFKA_PORT ?? 9092),
       kafkaControllerPort: Number(process.env.KAFKA_CONTROLLER_PORT ?? 9093),
+      kafkaNodes: Number(process.env.KAFKA_NODES ?? 1),
       redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
       redisPort: 6380,
       log: say,

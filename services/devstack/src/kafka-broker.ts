@@ -1,10 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
 import { StackError } from './errors.js';
 import { requireJava } from './kafka-jars.js';
-import { canConnect, isAlive, tailFile, terminate, waitFor } from './process.js';
+import { answersMetadata, exitCodeOf, kafkaJava, stopStaleBroker } from './kafka-process.js';
+import { canConnect, tailFile, terminate, waitFor } from './process.js';
 
 export interface KafkaBrokerOptions {
   /** Jars from ensureKafkaJars(). */
@@ -57,32 +56,6 @@ function serverProperties(o: KafkaBrokerOptions): string {
   ].join('\n');
 }
 
-function java(o: KafkaBrokerOptions, mainClass: string, args: string[], out: number): ChildProcess {
-  return spawn(
-    'java',
-    [
-      `-Xmx${o.heapMb ?? 512}m`,
-      '-XX:+UseG1GC',
-      '-Djava.awt.headless=true',
-      `-Dlog4j2.configurationFile=${o.log4jConfigPath}`,
-      `-Dkafka.logs.dir=${o.dataDir}`,
-      '-cp',
-      `${o.libsDir}/*`,
-      mainClass,
-      ...args,
-    ],
-    // Detached: Ctrl-C in a terminal must not stop the broker before the roles have committed.
-    { detached: true, stdio: ['ignore', out, out] },
-  );
-}
-
-function exitCode(child: ChildProcess): Promise<number> {
-  return new Promise((resolve) => {
-    child.once('error', () => resolve(127));
-    child.once('exit', (code) => resolve(code ?? 1));
-  });
-}
-
 /** Starts a single-node KRaft broker on 127.0.0.1 and resolves once it answers metadata requests. */
 export async function startKafkaBroker(o: KafkaBrokerOptions): Promise<KafkaBroker> {
   requireJava();
@@ -101,11 +74,12 @@ export async function startKafkaBroker(o: KafkaBrokerOptions): Promise<KafkaBrok
   const propsPath = join(o.dataDir, 'server.properties');
   writeFileSync(propsPath, serverProperties(o));
   const stdoutPath = join(o.dataDir, 'stdout.log');
+  const jvm = { ...o, logsDir: o.dataDir };
   const out = openSync(stdoutPath, 'a');
 
   if (!existsSync(join(o.dataDir, 'log', 'meta.properties'))) {
-    const code = await exitCode(
-      java(o, 'kafka.tools.StorageTool', ['format', '-t', CLUSTER_ID, '-c', propsPath], out),
+    const code = await exitCodeOf(
+      kafkaJava(jvm, 'kafka.tools.StorageTool', ['format', '-t', CLUSTER_ID, '-c', propsPath], out),
     );
     if (code !== 0) {
       throw new StackError(
@@ -116,11 +90,11 @@ export async function startKafkaBroker(o: KafkaBrokerOptions): Promise<KafkaBrok
     }
   }
 
-  const child = java(o, 'kafka.Kafka', [propsPath], out);
+  const child = kafkaJava(jvm, 'kafka.Kafka', [propsPath], out);
   const pid = child.pid ?? -1;
   writeFileSync(pidFile, String(pid));
   let exited: number | undefined;
-  void exitCode(child).then((code) => {
+  void exitCodeOf(child).then((code) => {
     exited = code;
   });
   const brokers = `127.0.0.1:${o.port}`;
@@ -159,33 +133,4 @@ export async function startKafkaBroker(o: KafkaBrokerOptions): Promise<KafkaBrok
     rmSync(pidFile, { force: true });
   };
   return { brokers, pid, stop: () => finish(30_000), kill: () => finish(0) };
-}
-
-async function answersMetadata(brokers: string): Promise<boolean> {
-  const admin = new Kafka({ brokers: [brokers], logLevel: logLevel.NOTHING, retry: { retries: 0 } }).admin();
-  try {
-    await admin.connect();
-    const cluster = await admin.describeCluster();
-    return cluster.brokers.length > 0 && cluster.controller !== null;
-  } catch {
-    return false;
-  } finally {
-    await admin.disconnect().catch(() => {});
-  }
-}
-
-/** A broker left behind by a killed run would hold the ports and the data directory lock. */
-async function stopStaleBroker(pidFile: string): Promise<void> {
-  if (!existsSync(pidFile)) return;
-  const pid = Number(readFileSync(pidFile, 'utf8'));
-  if (Number.isInteger(pid) && pid > 0 && isAlive(pid) && isKafkaProcess(pid)) await terminate(pid, 20_000);
-  rmSync(pidFile, { force: true });
-}
-
-function isKafkaProcess(pid: number): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('kafka.Kafka');
-  } catch {
-    return false;
-  }
 }

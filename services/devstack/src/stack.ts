@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { StackError } from './errors.js';
 import { startKafkaBroker } from './kafka-broker.js';
+import { startKafkaCluster } from './kafka-cluster.js';
 import { ensureKafkaJars } from './kafka-jars.js';
 import { canConnect } from './process.js';
 import { ensureRedis } from './redis.js';
@@ -14,6 +15,11 @@ export interface LocalStackOptions {
   kafkaBrokers?: string | undefined;
   kafkaPort: number;
   kafkaControllerPort: number;
+  /**
+   * 1 (default): one broker on kafkaPort. More: a KRaft cluster of that many nodes, node i (0-based)
+   * on kafkaPort + 2i and kafkaControllerPort + 2i, topics with 3 replicas and min.insync.replicas 2.
+   */
+  kafkaNodes?: number;
   redisUrl: string;
   /** Port for a redis-server we start when `redisUrl` does not answer. */
   redisPort: number;
@@ -55,17 +61,29 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
       o.log(`Using Kafka at ${kafkaBrokers}`);
     } else {
       kafkaLibsDir = await ensureKafkaJars({ pomPath: join(o.rootDir, 'infra/kafka/pom.xml'), log: o.log });
-      o.log(`Starting Kafka on 127.0.0.1:${o.kafkaPort}…`);
-      const broker = await startKafkaBroker({
+      const nodes = o.kafkaNodes ?? 1;
+      const common = {
         libsDir: kafkaLibsDir,
         log4jConfigPath: join(o.rootDir, 'infra/kafka/log4j2.properties'),
-        dataDir: join(stateDir, 'kafka'),
         port: o.kafkaPort,
         controllerPort: o.kafkaControllerPort,
         fresh: o.freshKafka ?? false,
-      });
-      stops.push(broker.stop);
-      kafkaBrokers = broker.brokers;
+      };
+      if (nodes > 1) {
+        o.log(`Starting a ${nodes}-node Kafka cluster from 127.0.0.1:${o.kafkaPort}…`);
+        const cluster = await startKafkaCluster({
+          ...common,
+          size: nodes,
+          dataDir: join(stateDir, 'kafka-cluster'),
+        });
+        stops.push(cluster.stop);
+        kafkaBrokers = cluster.brokers;
+      } else {
+        o.log(`Starting Kafka on 127.0.0.1:${o.kafkaPort}…`);
+        const broker = await startKafkaBroker({ ...common, dataDir: join(stateDir, 'kafka') });
+        stops.push(broker.stop);
+        kafkaBrokers = broker.brokers;
+      }
       o.log(`Kafka is ready at ${kafkaBrokers}`);
     }
     return { kafkaBrokers, redisUrl: redis.url, stateDir, kafkaLibsDir, stop };

@@ -69,6 +69,7 @@ async function publish(records: CustomerRecord[], output: CliOutput): Promise<vo
   await ensureTopics(kafka, topics, {
     partitions: config.KAFKA_TOPIC_PARTITIONS,
     replicationFactor: config.KAFKA_REPLICATION_FACTOR,
+    minInsyncReplicas: config.KAFKA_MIN_INSYNC_REPLICAS,
   });
   const n = await publishCustomers(kafka, topics.customers, records);
   output.out(`published ${n} customer record${n === 1 ? '' : 's'} to ${topics.customers}\n`);

@@ -39,6 +39,7 @@ export function createPricesPublishCommand(
         partitions: config.KAFKA_TOPIC_PARTITIONS,
         replicationFactor: config.KAFKA_REPLICATION_FACTOR,
         logger,
+        minInsyncReplicas: config.KAFKA_MIN_INSYNC_REPLICAS,
       });
       const result = await publishReference(kafka, topics.prices, reference, logger);
       const summary = {

@@ -62,7 +62,10 @@ export const configSchema = z.object({
     .regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-" only')
     .default(''),
   KAFKA_TOPIC_PARTITIONS: int(1, 1024).default(4),
-  KAFKA_REPLICATION_FACTOR: int(1, 10).default(1),
+  /** Replicas of the topics burnrate creates; unset = min(3, brokers in the cluster). */
+  KAFKA_REPLICATION_FACTOR: int(1, 10).optional(),
+  /** min.insync.replicas of those topics; unset = replicas - 1, at least 1 and at most 2. */
+  KAFKA_MIN_INSYNC_REPLICAS: int(1, 10).optional(),
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
   CLICKHOUSE_URL: z.string().url().optional(),
   CLICKHOUSE_USER: z.string().default('default'),
@@ -84,6 +87,12 @@ export const configSchema = z.object({
   ENRICHER_TRANSACTIONAL_ID_PREFIX: z.string().min(1).optional(),
   ENRICHER_CONCURRENCY: int(1, 64).default(4),
   ENRICHER_DEDUP_WINDOW_SECONDS: int(0).default(900),
+  /** How long a dead or frozen enricher keeps its partitions before the group moves them. */
+  ENRICHER_SESSION_TIMEOUT_MS: int(6_000, 300_000).default(30_000),
+  /** Testing only: `false` writes outputs and commits offsets without a transaction (the zombie negative control). */
+  ENRICHER_TRANSACTIONAL: bool.default(true),
+  /** Testing only: a pause between a batch's writes and its commit, widening the window a fault must hit. */
+  ENRICHER_COMMIT_DELAY_MS: int(0, 60_000).default(0),
   LEDGER_FETCH_WAIT_MS: int(10, 60_000).default(500),
   /** How long a dead ledger keeps its partitions before the group moves them (broker minimum 6000). */
   LEDGER_SESSION_TIMEOUT_MS: int(6_000, 300_000).default(30_000),
@@ -97,6 +106,10 @@ export const configSchema = z.object({
   LEDGER_DEDUP: bool.default(true),
   /** Testing only: a pause between a stored batch and its offset commit, widening the crash window. */
   LEDGER_COMMIT_DELAY_MS: int(0, 60_000).default(0),
+  /** Testing only: `false` skips the group check right before each insert (the zombie negative control). */
+  LEDGER_FENCE: bool.default(true),
+  /** Testing only: a pause between reading a batch and storing it, widening the window a freeze must hit. */
+  LEDGER_INSERT_DELAY_MS: int(0, 60_000).default(0),
   LEDGER_RETRY_LOG_INTERVAL_MS: int(100).default(10_000),
   /** The alerting file: rule overrides and destinations (YAML or JSON); unset = built-in rules, no destinations. */
   BURNRATE_RULES_FILE: z.string().min(1).optional(),

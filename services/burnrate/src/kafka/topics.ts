@@ -28,6 +28,27 @@ export function topicNames(prefix: string): TopicNames {
   };
 }
 
+export interface TopicOptions {
+  partitions: number;
+  /** Replicas per partition; unset = min(3, the brokers the cluster lists now). */
+  replicationFactor?: number | undefined;
+  /**
+   * min.insync.replicas of each topic: an acks=all write succeeds once this many replicas have it.
+   * Unset = replicas - 1, at least 1 and at most 2 (2 of 3: one broker may die, none is lost).
+   */
+  minInsyncReplicas?: number | undefined;
+}
+
+/** The replication a topic gets: explicit settings, else derived from the number of brokers. */
+export function replicationFor(
+  options: Pick<TopicOptions, 'replicationFactor' | 'minInsyncReplicas'>,
+  brokers: number,
+): { replicationFactor: number; minInsyncReplicas: number } {
+  const replicationFactor = options.replicationFactor ?? Math.max(1, Math.min(3, brokers));
+  const minInsyncReplicas = options.minInsyncReplicas ?? Math.max(1, Math.min(2, replicationFactor - 1));
+  return { replicationFactor, minInsyncReplicas };
+}
+
 /**
  * The prices topic's retention: nothing is ever deleted or compacted, so topic order is permanent and
  * "the first record of a version owns it" holds for every reader forever. Publications are rare and
@@ -41,13 +62,14 @@ export const PRICES_TOPIC_RETENTION: Readonly<Record<string, string>> = {
 
 /**
  * Creates burnrate's topics when missing (`customers` compacted, latest record per key; `prices`
- * kept forever), and brings an existing prices topic — compacted, as older versions created it — to
+ * kept forever; with more than one replica, min.insync.replicas so that acks=all — every burnrate
+ * producer — means "on at least that many brokers"), and brings an existing prices topic — compacted, as older versions created it — to
  * PRICES_TOPIC_RETENTION (logged once when it changes anything).
  */
 export async function ensureTopics(
   kafka: Kafka,
   names: TopicNames,
-  options: { partitions: number; replicationFactor: number; logger?: Logger | undefined },
+  options: TopicOptions & { logger?: Logger | undefined },
 ): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
@@ -59,11 +81,7 @@ export async function ensureTopics(
   }
 }
 
-async function createMissing(
-  admin: Admin,
-  names: TopicNames,
-  options: { partitions: number; replicationFactor: number },
-): Promise<void> {
+async function createMissing(admin: Admin, names: TopicNames, options: TopicOptions): Promise<void> {
   const existing = new Set(await admin.listTopics());
   const wanted = [
     {
@@ -94,9 +112,18 @@ async function createMissing(
     },
   ].filter((t) => !existing.has(t.topic));
   if (wanted.length === 0) return;
+  const brokers =
+    options.replicationFactor === undefined ? (await admin.describeCluster()).brokers.length : 1;
+  const { replicationFactor, minInsyncReplicas } = replicationFor(options, brokers);
+  const isr =
+    replicationFactor > 1 ? [{ name: 'min.insync.replicas', value: String(minInsyncReplicas) }] : [];
   try {
     await admin.createTopics({
-      topics: wanted.map((t) => ({ ...t, replicationFactor: options.replicationFactor })),
+      topics: wanted.map((t) => ({
+        ...t,
+        replicationFactor,
+        configEntries: [...(t.configEntries ?? []), ...isr],
+      })),
       waitForLeaders: true,
     });
   } catch (error) {

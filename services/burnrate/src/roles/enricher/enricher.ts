@@ -6,6 +6,7 @@ import type { TopicNames } from '../../kafka/topics.js';
 import type { Fatal } from '../../runtime/fatal.js';
 import type { Component } from '../../runtime/lifecycle.js';
 import type { Metrics } from '../../runtime/metrics.js';
+import { sleep } from '../../runtime/retry.js';
 import type { EventDeduper } from './dedup.js';
 import { duplicateLetter, type EnrichOutcome, type EnrichStage, enrichMessage } from './enrich-message.js';
 
@@ -22,6 +23,15 @@ export interface EnricherConfig {
   transactionalIdPrefix: string;
   /** Partitions processed at the same time (each with its own producer and transaction). */
   concurrency?: number;
+  /** How long a dead or frozen instance keeps its partitions (default 30 s). */
+  sessionTimeoutMs?: number;
+  /**
+   * Testing only: `false` sends the outputs with a plain idempotent producer and then commits the
+   * offset, without a transaction — what a zombie's late writes then do is the negative control.
+   */
+  transactional?: boolean;
+  /** Testing only: a pause between a batch's writes and its commit. */
+  commitDelayMs?: number;
 }
 
 export interface EnricherDeps {
@@ -60,7 +70,8 @@ export function createEnricher(
     readUncommitted: false,
     maxWaitTimeInMs: 100,
     maxBytesPerPartition: 1024 * 1024,
-    sessionTimeout: 30_000,
+    sessionTimeout: o.sessionTimeoutMs ?? 30_000,
+    heartbeatInterval: Math.max(500, Math.floor((o.sessionTimeoutMs ?? 30_000) / 10)),
   });
   const producers = new Map<string, Promise<Producer>>();
   const producerFor = (topic: string, partition: number): Promise<Producer> => {
@@ -68,7 +79,7 @@ export function createEnricher(
     let producer = producers.get(key);
     if (!producer) {
       const p = deps.kafka.producer({
-        transactionalId: `${o.transactionalIdPrefix}-${key}`,
+        ...(o.transactional === false ? {} : { transactionalId: `${o.transactionalIdPrefix}-${key}` }),
         idempotent: true,
         maxInFlightRequests: 1,
         transactionTimeout: 60_000,
@@ -90,7 +101,61 @@ export function createEnricher(
   let running = false;
   let partitions = { enriched: 1, dlq: 1 };
 
-  async function process(topic: string, partition: number, messages: KafkaMessage[]): Promise<void> {
+  /**
+   * Partitions whose producer was made (InitProducerId) and whose committed offset was read after
+   * that. A transaction whose commit failed on our side may still have committed on the broker (the
+   * coordinator's broker died after writing it): its output and its offset are then in Kafka, while
+   * KafkaJS hands us the same records again. InitProducerId completes whatever transaction a
+   * previous producer of the partition left open, so the offset read after it is final, and records
+   * below it are not enriched twice.
+   */
+  const verified = new Set<string>();
+  async function committedOffset(topic: string, partition: number): Promise<bigint> {
+    const admin = deps.kafka.admin();
+    await admin.connect();
+    try {
+      const [offsets] = await admin.fetchOffsets({ groupId: o.groupId, topics: [topic] });
+      const at = offsets?.partitions.find((p) => p.partition === partition)?.offset ?? '-1';
+      return BigInt(at) < 0n ? 0n : BigInt(at);
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
+  }
+
+  async function process(topic: string, partition: number, batch: KafkaMessage[]): Promise<void> {
+    const key = `${topic}-${partition}`;
+    const producer = await producerFor(topic, partition);
+    let messages = batch;
+    if (o.transactional !== false && !verified.has(key)) {
+      const committed = await committedOffset(topic, partition);
+      verified.add(key);
+      messages = batch.filter((m) => BigInt(m.offset) >= committed);
+      if (messages.length < batch.length) {
+        log.warn(
+          { topic, partition, committed: committed.toString(), skipped: batch.length - messages.length },
+          'records below the committed offset were enriched already (a commit that failed here succeeded in Kafka): skipped',
+        );
+      }
+      if (messages.length === 0) return;
+    }
+    try {
+      await enrichAndSend(topic, partition, messages, producer);
+    } catch (error) {
+      // Whatever state the transaction is in, the next batch gets a new producer and re-reads the offset.
+      verified.delete(key);
+      const dropped = producers.get(key);
+      producers.delete(key);
+      void dropped?.then((p) => p.disconnect()).catch(() => {});
+      throw error;
+    }
+  }
+
+  async function enrichAndSend(
+    topic: string,
+    partition: number,
+    messages: KafkaMessage[],
+    producer: Producer,
+  ): Promise<void> {
     const outcomes: EnrichOutcome[] = messages.map((m) => enrichMessage(deps.stage, m, topic, partition));
     if (deps.deduper) await markDuplicates(outcomes, messages, deps.deduper, topic, partition);
     const enrichedRows: Array<{ key: string; value: string }> = [];
@@ -108,24 +173,33 @@ export function createEnricher(
     const enriched = packRows(enrichedRows, partitions.enriched);
     const dlq = packRows(deadRows, partitions.dlq);
     const last = messages.at(-1)!;
-    const tx = await (await producerFor(topic, partition)).transaction();
-    try {
-      for (const chunk of chunksOf(enriched))
-        await tx.send({ topic: o.topics.enriched, messages: chunk, acks: -1 });
-      for (const chunk of chunksOf(dlq)) await tx.send({ topic: o.topics.dlq, messages: chunk, acks: -1 });
-      await tx.sendOffsets({
-        consumerGroupId: o.groupId,
-        topics: [{ topic, partitions: [{ partition, offset: (BigInt(last.offset) + 1n).toString() }] }],
-      });
-      await tx.commit();
-    } catch (error) {
-      await tx.abort().catch(() => {});
-      throw error;
+    const next = { topic, partitions: [{ partition, offset: (BigInt(last.offset) + 1n).toString() }] };
+    if (o.transactional === false) {
+      await sendAll(producer, enriched, dlq);
+      if (o.commitDelayMs) await sleep(o.commitDelayMs);
+      await consumer.commitOffsets(next.partitions.map((p) => ({ topic, ...p })));
+    } else {
+      const tx = await producer.transaction();
+      try {
+        await sendAll(tx, enriched, dlq);
+        await tx.sendOffsets({ consumerGroupId: o.groupId, topics: [next] });
+        if (o.commitDelayMs) await sleep(o.commitDelayMs);
+        await tx.commit();
+      } catch (error) {
+        await tx.abort().catch(() => {});
+        throw error;
+      }
     }
     stats.consumed += messages.length;
     stats.enriched += enrichedRows.length;
     stats.deadLettered += deadRows.length;
     deps.metrics?.enricherBatch(messages.length, outcomes);
+  }
+
+  async function sendAll(to: Pick<Producer, 'send'>, enriched: Message[], dlq: Message[]) {
+    for (const chunk of chunksOf(enriched))
+      await to.send({ topic: o.topics.enriched, messages: chunk, acks: -1 });
+    for (const chunk of chunksOf(dlq)) await to.send({ topic: o.topics.dlq, messages: chunk, acks: -1 });
   }
 
   /**
@@ -135,6 +209,7 @@ export function createEnricher(
    * instance is a zombie.
    */
   function dropProducers(): void {
+    verified.clear();
     for (const [key, producer] of producers) {
       producers.delete(key);
       void producer.then((p) => p.disconnect()).catch(() => {});

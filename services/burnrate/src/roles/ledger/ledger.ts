@@ -38,6 +38,13 @@ export interface LedgerConfig {
    * can land their kills in the window where stored rows are not yet committed.
    */
   commitDelayMs?: number;
+  /**
+   * Testing only: `false` skips the heartbeat right before each insert — the check that keeps a
+   * frozen instance (a zombie whose partitions moved on) from storing the batch it held.
+   */
+  fence?: boolean;
+  /** Testing only: wait this long between reading a batch and storing it (the window a freeze must hit). */
+  insertDelayMs?: number;
   /** While ClickHouse is down, one warning per this interval (not one per retry). */
   retryLogIntervalMs: number;
 }
@@ -132,8 +139,10 @@ export function createLedger(o: LedgerConfig, deps: LedgerDeps): Component & { s
           replayed ? (part, offset, row) => present[part]?.has(rowKey(offset, row)) === true : undefined,
           spare,
         );
-        // A rebalance in progress makes heartbeat() throw: do not write for partitions we may be losing.
-        await parts[0]!.heartbeat();
+        if (o.insertDelayMs && attempt === 0) await sleep(o.insertDelayMs);
+        // A rebalance in progress makes heartbeat() throw: do not write for partitions we may be
+        // losing. After a freeze past the session timeout this is what fences the zombie.
+        if (o.fence !== false) await parts[0]!.heartbeat();
         const insertStarted = performance.now();
         let rejected: Awaited<ReturnType<typeof insertOrIsolate>> = [];
         try {

@@ -1,0 +1,103 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensureKafkaJars, startKafkaCluster } from '@burnrate/devstack';
+import { formatFigures } from './figures.js';
+import type { ChaosRun } from './pipeline.js';
+import { startChaosRedis } from './redis-server.js';
+import type { ChaosSize, Scenario, ScenarioOutcome } from './scenario.js';
+
+export interface ChaosRunOptions {
+  rootDir: string;
+  /** Ports from here: Kafka nodes on base, base+2, base+4 (controllers +1), ClickHouse base+10, its proxy +11, Redis +12, the webhook receiver +13. */
+  portBase: number;
+  /** State folder (cluster, scenarios' data and logs); wiped at start. */
+  stateDir: string;
+  log(line: string): void;
+}
+
+/** Starts the 3-node cluster and a Redis of the run's own; `stop()` ends both. */
+export async function startChaosRun(o: ChaosRunOptions): Promise<ChaosRun & { stop(): Promise<void> }> {
+  rmSync(o.stateDir, { recursive: true, force: true });
+  mkdirSync(o.stateDir, { recursive: true });
+  const libsDir = await ensureKafkaJars({ pomPath: join(o.rootDir, 'infra/kafka/pom.xml'), log: o.log });
+  const started = Date.now();
+  const cluster = await startKafkaCluster({
+    libsDir,
+    log4jConfigPath: join(o.rootDir, 'infra/kafka/log4j2.properties'),
+    dataDir: join(o.stateDir, 'kafka'),
+    port: o.portBase,
+    controllerPort: o.portBase + 1,
+    fresh: true,
+  });
+  o.log(
+    `3-node Kafka cluster ready at ${cluster.brokers} in ${((Date.now() - started) / 1000).toFixed(0)} s`,
+  );
+  let redis: Awaited<ReturnType<typeof startChaosRedis>>;
+  try {
+    redis = await startChaosRedis(o.portBase + 12);
+  } catch (error) {
+    await cluster.stop();
+    throw error;
+  }
+  return {
+    rootDir: o.rootDir,
+    stateDir: o.stateDir,
+    cluster,
+    redis,
+    ports: { clickhouse: o.portBase + 10, proxy: o.portBase + 11, receiver: o.portBase + 13 },
+    log: o.log,
+    async stop() {
+      await redis.stop();
+      await cluster.stop();
+    },
+  };
+}
+
+export interface ScenarioReport {
+  scenario: string;
+  control: boolean;
+  outcome?: ScenarioOutcome;
+  error?: string;
+  seconds: number;
+  /** The scenario held every figure exact; its control showed at least one figure off. */
+  ok: boolean;
+}
+
+/** Runs one scenario (or its negative control) and judges it; never throws. */
+export async function runScenario(
+  run: ChaosRun,
+  scenario: Scenario,
+  o: { size: ChaosSize; control: boolean },
+): Promise<ScenarioReport> {
+  const started = Date.now();
+  try {
+    const outcome = await scenario.run(run, o);
+    const broken = outcome.off.length > 0;
+    return {
+      scenario: scenario.name,
+      control: o.control,
+      outcome,
+      seconds: (Date.now() - started) / 1000,
+      // A control counts only if the pipeline drained: figures off because it was still catching up prove nothing.
+      ok: o.control ? broken && outcome.settled : !broken,
+    };
+  } catch (error) {
+    return {
+      scenario: scenario.name,
+      control: o.control,
+      error: error instanceof Error ? error.message : String(error),
+      seconds: (Date.now() - started) / 1000,
+      ok: false,
+    };
+  }
+}
+
+/** One line: verdict, scenario, figures, what was off, notes. */
+export function formatReport(r: ScenarioReport): string {
+  const name = `${r.scenario}${r.control ? ' (negative control)' : ''}`;
+  const verdict = r.ok ? 'OK  ' : 'FAIL';
+  if (!r.outcome) return `${verdict} ${name}: error: ${r.error} [${r.seconds.toFixed(0)} s]`;
+  const off = r.outcome.off.length ? ` | off: ${r.outcome.off.join('; ')}` : ' | every figure exact';
+  const notes = r.outcome.notes.length ? ` | ${r.outcome.notes.join('; ')}` : '';
+  return `${verdict} ${name}: ${formatFigures(r.outcome.figures)}${off}${notes} [${r.seconds.toFixed(0)} s]`;
+}

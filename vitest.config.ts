@@ -12,6 +12,9 @@ export default defineConfig({
   ssr: { resolve: { conditions: conditions.filter((c) => c !== 'module') } },
   test: {
     include: ['services/*/test/**/*.test.ts'],
+    // The reduced chaos suites (3-node clusters, ≈ 2 min per scenario) run with CHAOS_TESTS=1 until
+    // they fit the suite's time budget and the broker-kill control reliably shows a loss.
+    exclude: process.env.CHAOS_TESTS ? [] : ['services/burnrate/test/chaos/**'],
     // chDB allows one engine per process and data directory: one fork per test file, each with its own dir.
     pool: 'forks',
     maxWorkers: 2,

@@ -64,7 +64,7 @@ describe('ClickHouse sink', () => {
       depth: MAX_DEPTH,
       attempt: MAX_ATTEMPT,
       requests: MAX_UINT32,
-      latency_ms: MAX_UINT32,
+      latency_ms: MAX_LONG,
       units_images: MAX_UINT32,
       units_web_search_calls: MAX_UINT32,
       units_audio_ms: MAX_LONG,

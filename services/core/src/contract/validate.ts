@@ -32,7 +32,7 @@ export const MAX_LONG = Number.MAX_SAFE_INTEGER - 1;
  */
 export const MAX_DEPTH = 65_535;
 export const MAX_ATTEMPT = 65_535;
-/** Largest requests, images, web_search_calls and latency_ms: the fact table stores them as UInt32. */
+/** Largest requests, images and web_search_calls: the fact table stores them as UInt32. */
 export const MAX_UINT32 = 4_294_967_295;
 // Lower case only: the id is an idempotency key, and two spellings of one UUID must not be two keys.
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -111,7 +111,7 @@ export function validateUsageEvent(input: unknown): UsageEvent {
     count(units[unit], `units.${unit}`, 0, unit === 'audio_ms' ? MAX_LONG : MAX_UINT32);
   }
 
-  if (e.latency_ms !== null) count(e.latency_ms, 'latency_ms', 0, MAX_UINT32, true);
+  if (e.latency_ms !== null) count(e.latency_ms, 'latency_ms', 0, MAX_LONG, true);
   const cost = e.provider_reported_cost_nanos;
   if (cost !== null) count(cost, 'provider_reported_cost_nanos', 0, MAX_LONG, true);
   const quality = e.quality_score;

@@ -1,5 +1,6 @@
 import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
+import { LongFirstSequencer } from './services/devstack/src/vitest/sequencer.js';
 
 // Workspace packages export their TypeScript sources under the `@burnrate/source` condition, so
 // tests run against src/ without a build step.
@@ -12,9 +13,8 @@ export default defineConfig({
   ssr: { resolve: { conditions: conditions.filter((c) => c !== 'module') } },
   test: {
     include: ['services/*/test/**/*.test.ts'],
-    // The reduced chaos suites (3-node clusters, ≈ 2 min per scenario) run with CHAOS_TESTS=1 until
-    // they fit the suite's time budget and the broker-kill control reliably shows a loss.
-    exclude: process.env.CHAOS_TESTS ? [] : ['services/burnrate/test/chaos/**'],
+    // The reduced chaos suites (a 3-node cluster each, minutes of faults) start first.
+    sequence: { sequencer: LongFirstSequencer },
     // chDB allows one engine per process and data directory: one fork per test file, each with its own dir.
     pool: 'forks',
     maxWorkers: 2,

@@ -1,14 +1,13 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureKafkaJars, startKafkaCluster } from '@burnrate/devstack';
+import { ensureKafkaJars, type ScratchRedis, startKafkaCluster, startScratchRedis } from '@burnrate/devstack';
 import { formatFigures } from './figures.js';
 import type { ChaosRun } from './pipeline.js';
-import { startChaosRedis } from './redis-server.js';
 import type { ChaosSize, Scenario, ScenarioOutcome } from './scenario.js';
 
 export interface ChaosRunOptions {
   rootDir: string;
-  /** Ports from here: Kafka nodes on base, base+2, base+4 (controllers +1), ClickHouse base+10, its proxy +11, Redis +12, the webhook receiver +13. */
+  /** Ports from here: Kafka nodes on base, base+2, base+4 (controllers +1), Redis base+8; the pipeline in slot k: ClickHouse base+10+2k, its proxy one above. */
   portBase: number;
   /** State folder (cluster, scenarios' data and logs); wiped at start. */
   stateDir: string;
@@ -32,9 +31,9 @@ export async function startChaosRun(o: ChaosRunOptions): Promise<ChaosRun & { st
   o.log(
     `3-node Kafka cluster ready at ${cluster.brokers} in ${((Date.now() - started) / 1000).toFixed(0)} s`,
   );
-  let redis: Awaited<ReturnType<typeof startChaosRedis>>;
+  let redis: ScratchRedis;
   try {
-    redis = await startChaosRedis(o.portBase + 12);
+    redis = await startScratchRedis(o.portBase + 8);
   } catch (error) {
     await cluster.stop();
     throw error;
@@ -44,7 +43,7 @@ export async function startChaosRun(o: ChaosRunOptions): Promise<ChaosRun & { st
     stateDir: o.stateDir,
     cluster,
     redis,
-    ports: { clickhouse: o.portBase + 10, proxy: o.portBase + 11, receiver: o.portBase + 13 },
+    portsFor: (slot) => ({ clickhouse: o.portBase + 10 + 2 * slot, proxy: o.portBase + 11 + 2 * slot }),
     log: o.log,
     async stop() {
       await redis.stop();
@@ -63,32 +62,42 @@ export interface ScenarioReport {
   ok: boolean;
 }
 
-/** Runs one scenario (or its negative control) and judges it; never throws. */
+/**
+ * Runs one scenario: the guarded pipeline and, unless `controls` is false, its negative control
+ * beside it under the same fault; judges each (a report per pipeline, guarded first). Never throws.
+ */
 export async function runScenario(
   run: ChaosRun,
   scenario: Scenario,
-  o: { size: ChaosSize; control: boolean },
-): Promise<ScenarioReport> {
+  o: { size: ChaosSize; controls?: boolean },
+): Promise<ScenarioReport[]> {
   const started = Date.now();
+  const controls = o.controls === false ? [false] : [false, true];
   try {
-    const outcome = await scenario.run(run, o);
-    const broken = outcome.off.length > 0;
-    return {
-      scenario: scenario.name,
-      control: o.control,
-      outcome,
-      seconds: (Date.now() - started) / 1000,
-      // A control counts only if the pipeline drained: figures off because it was still catching up prove nothing.
-      ok: o.control ? broken && outcome.settled : !broken,
-    };
+    const outcomes = await scenario.run(run, { size: o.size, controls });
+    const seconds = (Date.now() - started) / 1000;
+    return outcomes.map((outcome, i) => {
+      const control = controls[i]!;
+      const broken = outcome.off.length > 0;
+      return {
+        scenario: scenario.name,
+        control,
+        outcome,
+        seconds,
+        // A control counts only if the pipeline drained: figures off because it was still catching up prove nothing.
+        ok: control ? broken && outcome.settled : !broken,
+      };
+    });
   } catch (error) {
-    return {
+    const message = error instanceof Error ? error.message : String(error);
+    const seconds = (Date.now() - started) / 1000;
+    return controls.map((control) => ({
       scenario: scenario.name,
-      control: o.control,
-      error: error instanceof Error ? error.message : String(error),
-      seconds: (Date.now() - started) / 1000,
+      control,
+      error: message,
+      seconds,
       ok: false,
-    };
+    }));
   }
 }
 

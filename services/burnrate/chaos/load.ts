@@ -73,5 +73,7 @@ export function startLoad(o: {
       seconds: (Date.now() - started) / 1000,
     };
   })();
+  // A failure is the caller's to see when it awaits `done` (after its faults), not an unhandled rejection now.
+  done.catch(() => {});
   return { emitted: () => emitted, done };
 }

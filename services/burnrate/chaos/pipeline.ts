@@ -1,7 +1,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateWebhookSecret } from '@burnrate/core';
-import type { KafkaCluster } from '@burnrate/devstack';
+import type { KafkaCluster, ScratchRedis } from '@burnrate/devstack';
 import { pino } from 'pino';
 import { type ClickHouseClient, createClickHouseClient } from '../src/clickhouse/client.js';
 import { createKafka } from '../src/kafka/client.js';
@@ -10,7 +10,6 @@ import { publishCustomers } from '../src/roles/customers-publisher.js';
 import { CHAOS_CATALOG, customerRecords, type EventPlan, rulesYaml } from './event-plan.js';
 import { type Figures, formatFigures, mismatches, readFigures, redisTotals } from './figures.js';
 import { type Load, type LoadResult, startLoad } from './load.js';
-import type { ChaosRedis } from './redis-server.js';
 import { type RoleProcess, startRoleProcess } from './role-process.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 import { type ChaosReceiver, startChaosReceiver } from './webhook-receiver.js';
@@ -21,8 +20,9 @@ export interface ChaosRun {
   /** Per-run state: one folder per scenario (chDB data, role logs, rules and prices files). */
   stateDir: string;
   cluster: KafkaCluster;
-  redis: ChaosRedis;
-  ports: { clickhouse: number; proxy: number; receiver: number };
+  redis: ScratchRedis;
+  /** The ports of the pipeline in `slot` (pipelines running at the same time take different slots). */
+  portsFor(slot: number): { clickhouse: number; proxy: number };
   log(line: string): void;
 }
 
@@ -32,6 +32,10 @@ export interface PipelineOptions {
   /** Scenario name, also in the topic prefix and the state folder. */
   name: string;
   plan: EventPlan;
+  /** Which of the pipelines running at once this is (its ports). */
+  slot: number;
+  /** The negative control: a guarantee switched off (by `env`, `roleEnv` or the load's options). */
+  control: boolean;
   enrichers?: number;
   ledgers?: number;
   /** Settings for every role process (the negative controls switch a guarantee off here). */
@@ -44,6 +48,7 @@ export interface PipelineOptions {
 
 export interface Pipeline {
   name: string;
+  control: boolean;
   prefix: string;
   topics: TopicNames;
   dir: string;
@@ -83,12 +88,13 @@ export async function startPipeline(run: ChaosRun, o: PipelineOptions): Promise<
   await publishCustomers(kafka, topics.customers, customerRecords(o.plan));
 
   const secret = generateWebhookSecret();
-  const receiver = await startChaosReceiver(run.ports.receiver, [secret]);
+  const ports = run.portsFor(o.slot);
+  const receiver = await startChaosReceiver(0, [secret]);
   const rulesFile = join(dir, 'alerting.yaml');
   writeFileSync(rulesFile, rulesYaml(receiver.url));
   const pricesFile = join(dir, 'prices.json');
   writeFileSync(pricesFile, JSON.stringify(CHAOS_CATALOG, null, 2));
-  const proxy = await startTcpProxy(run.ports.proxy, run.ports.clickhouse);
+  const proxy = await startTcpProxy(ports.proxy, ports.clickhouse);
   const database = 'burnrate';
   const common: Record<string, string> = {
     KAFKA_BROKERS: run.cluster.brokers,
@@ -126,7 +132,7 @@ export async function startPipeline(run: ChaosRun, o: PipelineOptions): Promise<
       role('clickhouse', 0, {
         ...clickhouseEnv,
         BURNRATE_DATA_DIR: join(dir, 'chdb'),
-        CLICKHOUSE_HTTP_PORT: String(run.ports.clickhouse),
+        CLICKHOUSE_HTTP_PORT: String(ports.clickhouse),
       }),
     ],
     enricher: [],
@@ -134,7 +140,7 @@ export async function startPipeline(run: ChaosRun, o: PipelineOptions): Promise<
     aggregator: [],
     notifier: [],
   };
-  const viaProxy = { ...common, CLICKHOUSE_URL: `http://127.0.0.1:${run.ports.proxy}` };
+  const viaProxy = { ...common, CLICKHOUSE_URL: `http://127.0.0.1:${ports.proxy}` };
   const all = () => Object.values(roles).flat();
   let clickhouse: ClickHouseClient | undefined;
   const stop = async () => {
@@ -157,7 +163,7 @@ export async function startPipeline(run: ChaosRun, o: PipelineOptions): Promise<
   // The chaos run reads its figures straight from ClickHouse, never through the proxy it cuts.
   clickhouse = createClickHouseClient({
     kind: 'server',
-    url: `http://127.0.0.1:${run.ports.clickhouse}`,
+    url: `http://127.0.0.1:${ports.clickhouse}`,
     username: 'default',
     password: '',
   });
@@ -165,6 +171,7 @@ export async function startPipeline(run: ChaosRun, o: PipelineOptions): Promise<
 
   return {
     name: o.name,
+    control: o.control,
     prefix,
     topics,
     dir,

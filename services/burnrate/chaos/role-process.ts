@@ -43,6 +43,20 @@ export interface RoleProcessOptions {
   restartDelayMs?: number;
 }
 
+/** Role processes alive now: SIGKILLed when this process exits, however it exits, so none is orphaned. */
+const live = new Set<ChildProcess>();
+let reaperInstalled = false;
+function track(c: ChildProcess) {
+  if (!reaperInstalled) {
+    reaperInstalled = true;
+    process.once('exit', () => {
+      for (const child of live) child.kill('SIGKILL');
+    });
+  }
+  live.add(c);
+  c.once('exit', () => live.delete(c));
+}
+
 /**
  * Runs `burnrate run` as its own OS process and supervises it like an orchestrator would: whenever
  * it exits — killed by the chaos run or ended by itself (a fatal error, exit code 1) — it is started
@@ -76,6 +90,7 @@ export function startRoleProcess(o: RoleProcessOptions): RoleProcess {
       },
     );
     child = c;
+    track(c);
     let tail = '';
     const onData = (chunk: Buffer) => {
       log.write(chunk);

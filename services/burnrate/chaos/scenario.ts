@@ -13,13 +13,19 @@ export interface ScenarioOutcome {
   notes: string[];
 }
 
+/**
+ * A fault and the guarantee it tests. `run` starts one pipeline per entry of `controls` (false: the
+ * guarantee on; true: its negative control, the guarantee switched off), all at once on the same
+ * cluster, injects the fault once into every one of them, and returns their outcomes in that order.
+ * Run side by side, the control meets exactly the fault the guarded pipeline survived.
+ */
 export interface Scenario {
   name: string;
   /** One line: the fault, and the guarantee it tests. */
   title: string;
   /** What the negative control switches off. */
   control: string;
-  run(run: ChaosRun, o: { size: ChaosSize; control: boolean }): Promise<ScenarioOutcome>;
+  run(run: ChaosRun, o: { size: ChaosSize; controls: boolean[] }): Promise<ScenarioOutcome[]>;
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
@@ -84,4 +84,70 @@ export async function ensureRedis(options: {
       ),
   );
   return { url, started: true, stop: () => terminate(pid, 10_000) };
+}
+
+/**
+ * A redis-server of the caller's own on 127.0.0.1:`port`, without persistence (no RDB, no AOF) and
+ * `noeviction`, so a test or chaos run can kill it and start it again empty without touching any
+ * Redis someone else uses.
+ */
+export interface ScratchRedis {
+  url: string;
+  /** SIGKILL and start again on the same port: everything it held is gone. */
+  restartEmpty(): Promise<void>;
+  /** SIGKILL, keeping the port: clients see Redis unreachable until start(). */
+  kill(): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startScratchRedis(port: number): Promise<ScratchRedis> {
+  const url = `redis://127.0.0.1:${port}`;
+  let child: ChildProcess | undefined;
+  const start = async () => {
+    child = spawn(
+      'redis-server',
+      [
+        '--bind',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--maxmemory-policy',
+        'noeviction',
+      ],
+      { stdio: 'ignore' },
+    );
+    await waitFor(
+      () => pingRedis(url),
+      15_000,
+      () =>
+        new StackError(
+          'redis_not_ready',
+          `redis-server did not answer on ${url} within 15 s (is the port free?)`,
+        ),
+      100,
+    );
+  };
+  const kill = async () => {
+    const c = child;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    const gone = new Promise((r) => c.once('exit', r));
+    c.kill('SIGKILL');
+    await gone;
+  };
+  await start();
+  return {
+    url,
+    async restartEmpty() {
+      await kill();
+      await start();
+    },
+    kill,
+    start,
+    stop: kill,
+  };
 }

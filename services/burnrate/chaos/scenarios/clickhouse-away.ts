@@ -1,4 +1,4 @@
-import { withPipeline } from '../run-scenario.js';
+import { variantsOf, withPipelines } from '../run-scenario.js';
 import { type Scenario, sleep } from '../scenario.js';
 
 /**
@@ -10,26 +10,28 @@ export const clickhouseAway: Scenario = {
   name: 'clickhouse-away',
   title: 'ClickHouse unreachable (answers lost, then connections refused) while events flow',
   control: 'ledger deduplication off',
-  async run(run, { size, control }) {
+  async run(run, { size, controls }) {
     const full = size === 'full';
     const rate = full ? 2_000 : 1_000;
-    const events = rate * (full ? 90 : 35);
+    const events = rate * (full ? 90 : 30);
     const [blackholeMs, refuseMs] = full ? [10_000, 20_000] : [5_000, 10_000];
-    const env: Record<string, string> = control ? { LEDGER_DEDUP: 'false' } : {};
-    const name = `clickhouse-away${control ? '-control' : ''}`;
-    return withPipeline(run, { size, name, events, env }, async (p) => {
-      const load = p.startLoad(rate);
+    const variants = variantsOf(controls, (control) => ({
+      events,
+      ...(control ? { env: { LEDGER_DEDUP: 'false' } } : {}),
+    }));
+    return withPipelines(run, { size, name: 'clickhouse-away', variants }, async (ps) => {
+      const loads = ps.map((p) => p.startLoad(rate));
       await sleep(full ? 15_000 : 8_000);
-      await p.proxy.setMode('blackhole');
-      run.log(`${p.name}: ClickHouse answers dropped for ${blackholeMs / 1000} s`);
+      await Promise.all(ps.map((p) => p.proxy.setMode('blackhole')));
+      run.log(`clickhouse-away: ClickHouse answers dropped for ${blackholeMs / 1000} s`);
       await sleep(blackholeMs);
-      await p.proxy.setMode('refuse');
-      run.log(`${p.name}: ClickHouse connections refused for ${refuseMs / 1000} s`);
+      await Promise.all(ps.map((p) => p.proxy.setMode('refuse')));
+      run.log(`clickhouse-away: ClickHouse connections refused for ${refuseMs / 1000} s`);
       await sleep(refuseMs);
-      await p.proxy.setMode('pass');
-      run.log(`${p.name}: ClickHouse reachable again`);
+      await Promise.all(ps.map((p) => p.proxy.setMode('pass')));
+      run.log('clickhouse-away: ClickHouse reachable again');
       return {
-        load: await load.done,
+        loads,
         notes: [
           `ClickHouse away ${(blackholeMs + refuseMs) / 1000} s (${blackholeMs / 1000} s answers lost)`,
         ],

@@ -1,4 +1,4 @@
-import { withPipeline } from '../run-scenario.js';
+import { variantsOf, withPipelines } from '../run-scenario.js';
 import { type Scenario, sleep } from '../scenario.js';
 
 /**
@@ -11,18 +11,20 @@ export const redisRestart: Scenario = {
   name: 'redis-restart',
   title: 'Redis restarted without persistence mid-run',
   control: 'aggregator watermark and rebuild off',
-  async run(run, { size, control }) {
+  async run(run, { size, controls }) {
     const full = size === 'full';
     const rate = full ? 2_000 : 1_000;
-    const seconds = full ? 90 : 30;
-    const env: Record<string, string> = control ? { AGGREGATOR_WATERMARK: 'false' } : {};
-    const name = `redis-restart${control ? '-control' : ''}`;
-    return withPipeline(run, { size, name, events: rate * seconds, env }, async (p) => {
-      const load = p.startLoad(rate);
+    const seconds = full ? 90 : 25;
+    const variants = variantsOf(controls, (control) => ({
+      events: rate * seconds,
+      ...(control ? { env: { AGGREGATOR_WATERMARK: 'false' } } : {}),
+    }));
+    return withPipelines(run, { size, name: 'redis-restart', variants }, async (ps) => {
+      const loads = ps.map((p) => p.startLoad(rate));
       await sleep(seconds * 400);
       await run.redis.restartEmpty();
-      run.log(`${p.name}: Redis restarted empty`);
-      return { load: await load.done, notes: ['Redis restarted empty at 40 % of the events'] };
+      run.log('redis-restart: Redis restarted empty');
+      return { loads, notes: ['Redis restarted empty at 40 % of the events'] };
     });
   },
 };

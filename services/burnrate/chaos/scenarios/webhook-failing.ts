@@ -1,4 +1,4 @@
-import { withPipeline } from '../run-scenario.js';
+import { variantsOf, withPipelines } from '../run-scenario.js';
 import { type Scenario, sleep } from '../scenario.js';
 
 /**
@@ -10,22 +10,24 @@ export const webhookFailing: Scenario = {
   name: 'webhook-failing',
   title: 'the webhook receiver failing (HTTP 500) while alerts fire',
   control: 'one delivery attempt (NOTIFIER_ATTEMPTS=1)',
-  async run(run, { size, control }) {
+  async run(run, { size, controls }) {
     const full = size === 'full';
     const rate = 1_000;
-    const seconds = full ? 150 : 30;
-    const failingMs = full ? 120_000 : 20_000;
-    const env: Record<string, string> = control ? { NOTIFIER_ATTEMPTS: '1' } : {};
-    const name = `webhook-failing${control ? '-control' : ''}`;
-    return withPipeline(run, { size, name, events: rate * seconds, env }, async (p) => {
-      const load = p.startLoad(rate);
+    const seconds = full ? 150 : 25;
+    const failingMs = full ? 120_000 : 15_000;
+    const variants = variantsOf(controls, (control) => ({
+      events: rate * seconds,
+      ...(control ? { env: { NOTIFIER_ATTEMPTS: '1' } } : {}),
+    }));
+    return withPipelines(run, { size, name: 'webhook-failing', variants }, async (ps) => {
+      const loads = ps.map((p) => p.startLoad(rate));
       await sleep(3_000);
-      p.receiver.setFailing(true);
-      run.log(`${p.name}: the receiver answers 500 for ${failingMs / 1000} s`);
+      for (const p of ps) p.receiver.setFailing(true);
+      run.log(`webhook-failing: the receivers answer 500 for ${failingMs / 1000} s`);
       await sleep(failingMs);
-      p.receiver.setFailing(false);
-      run.log(`${p.name}: the receiver answers 204 again`);
-      return { load: await load.done, notes: [`receiver failing ${failingMs / 1000} s`] };
+      for (const p of ps) p.receiver.setFailing(false);
+      run.log('webhook-failing: the receivers answer 204 again');
+      return { loads, notes: [`receiver failing ${failingMs / 1000} s`] };
     });
   },
 };

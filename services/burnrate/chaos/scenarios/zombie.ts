@@ -1,5 +1,5 @@
 import type { RoleProcess } from '../role-process.js';
-import { withPipeline } from '../run-scenario.js';
+import { variantsOf, withPipelines } from '../run-scenario.js';
 import { type Scenario, sleep } from '../scenario.js';
 
 /**
@@ -13,46 +13,49 @@ export const zombie: Scenario = {
   name: 'zombie',
   title: 'SIGSTOP of an enricher and of a ledger past the session timeout, then SIGCONT',
   control: 'enricher without transactions, ledger without the group check before insert',
-  async run(run, { size, control }) {
+  async run(run, { size, controls }) {
     const full = size === 'full';
     const rate = full ? 2_000 : 1_000;
     const events = rate * (full ? 90 : 40);
     const frozenMs = full ? 25_000 : 20_000;
-    const env: Record<string, string> = {
-      ENRICHER_COMMIT_DELAY_MS: '1000',
-      LEDGER_INSERT_DELAY_MS: '1000',
-      ...(control ? { ENRICHER_TRANSACTIONAL: 'false', LEDGER_FENCE: 'false' } : {}),
-    };
-    const name = `zombie${control ? '-control' : ''}`;
-    return withPipeline(run, { size, name, events, env, enrichers: 2, ledgers: 2 }, async (p) => {
-      const load = p.startLoad(rate);
+    const variants = variantsOf(controls, (control) => ({
+      events,
+      enrichers: 2,
+      ledgers: 2,
+      env: {
+        ENRICHER_COMMIT_DELAY_MS: '1000',
+        LEDGER_INSERT_DELAY_MS: '1000',
+        ...(control ? { ENRICHER_TRANSACTIONAL: 'false', LEDGER_FENCE: 'false' } : {}),
+      },
+    }));
+    return withPipelines(run, { size, name: 'zombie', variants }, async (ps) => {
+      const loads = ps.map((p) => p.startLoad(rate));
       const notes: string[] = [];
-      const freeze = async (roles: RoleProcess[]) => {
-        for (const r of roles) r.freeze();
-        run.log(`${p.name}: SIGSTOP ${roles.map((r) => r.name).join(', ')} for ${frozenMs / 1000} s`);
+      /** Freezes `pick(p)` of every pipeline for `frozenMs`, then watches what the zombies do for 15 s. */
+      const freeze = async (pick: (p: (typeof ps)[number]) => RoleProcess[]) => {
+        const roles = ps.flatMap((p) => pick(p).map((r) => ({ p, r })));
+        for (const { r } of roles) r.freeze();
+        run.log(`zombie: SIGSTOP ${roles.map(({ p, r }) => `${p.name}/${r.name}`).join(', ')}`);
         await sleep(frozenMs);
         const thawedAt = Date.now();
-        for (const r of roles) r.thaw();
-        run.log(`${p.name}: SIGCONT ${roles.map((r) => r.name).join(', ')}`);
-        return thawedAt;
-      };
-      const after = (r: RoleProcess, at: number) => async () => {
+        for (const { r } of roles) r.thaw();
+        run.log('zombie: SIGCONT');
         await sleep(15_000);
-        const exits = r.exits().filter((e) => e.atMs >= at && !e.deliberate);
-        notes.push(
-          `${r.name} frozen ${frozenMs / 1000} s, then ${exits.length ? `exited with code ${exits.map((e) => e.code).join(',')}` : 'stayed up'}`,
-        );
+        for (const { p, r } of roles) {
+          const exits = r.exits().filter((e) => e.atMs >= thawedAt && !e.deliberate);
+          notes.push(
+            `${p.name}/${r.name} frozen ${frozenMs / 1000} s, then ${exits.length ? `exited with code ${exits.map((e) => e.code).join(',')}` : 'stayed up'}`,
+          );
+        }
       };
       await sleep(8_000);
-      const [enricher, ledger] = [p.roles.enricher[0]!, p.roles.ledger[0]!];
       if (full) {
-        await after(enricher, await freeze([enricher]))();
-        await after(ledger, await freeze([ledger]))();
+        await freeze((p) => [p.roles.enricher[0]!]);
+        await freeze((p) => [p.roles.ledger[0]!]);
       } else {
-        const at = await freeze([enricher, ledger]);
-        await Promise.all([after(enricher, at)(), after(ledger, at)()]);
+        await freeze((p) => [p.roles.enricher[0]!, p.roles.ledger[0]!]);
       }
-      return { load: await load.done, notes };
+      return { loads, notes };
     });
   },
 };

@@ -152,10 +152,12 @@ async function createMissing(admin: Admin, names: TopicNames, options: TopicOpti
 async function ensurePricesRetention(admin: Admin, topic: string, logger: Logger | undefined): Promise<void> {
   let differs: [string, string | null][];
   try {
-    const described = await admin.describeConfigs({
-      includeSynonyms: false,
-      resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }],
-    });
+    const described = await whileTopicPropagates(() =>
+      admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }],
+      }),
+    );
     const entries = described.resources[0]?.configEntries ?? [];
     const current = new Map(entries.map((e) => [e.configName, e.configValue]));
     differs = Object.entries(PRICES_TOPIC_RETENTION)
@@ -168,16 +170,18 @@ async function ensurePricesRetention(admin: Admin, topic: string, logger: Logger
         .map((e) => [e.configName, e.configValue]),
     );
     for (const [name, value] of Object.entries(PRICES_TOPIC_RETENTION)) overrides.set(name, value);
-    await admin.alterConfigs({
-      validateOnly: false,
-      resources: [
-        {
-          type: ConfigResourceTypes.TOPIC,
-          name: topic,
-          configEntries: [...overrides].map(([name, value]) => ({ name, value })),
-        },
-      ],
-    });
+    await whileTopicPropagates(() =>
+      admin.alterConfigs({
+        validateOnly: false,
+        resources: [
+          {
+            type: ConfigResourceTypes.TOPIC,
+            name: topic,
+            configEntries: [...overrides].map(([name, value]) => ({ name, value })),
+          },
+        ],
+      }),
+    );
   } catch (error) {
     const settings = Object.entries(PRICES_TOPIC_RETENTION)
       .map(([name, value]) => `${name}=${value}`)
@@ -192,4 +196,24 @@ async function ensurePricesRetention(admin: Admin, topic: string, logger: Logger
     { topic, was: Object.fromEntries(differs), now: PRICES_TOPIC_RETENTION },
     'prices topic set to keep every record forever (an older version created it compacted)',
   );
+}
+
+/**
+ * Runs a config call again while the broker it reached answers UNKNOWN_TOPIC_OR_PARTITION: a topic
+ * just created by this or another process reaches each broker's metadata a moment later (seen on a
+ * 3-node cluster with several pipelines starting at once). Gives up after 30 s.
+ */
+async function whileTopicPropagates<T>(call: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await call();
+    } catch (error) {
+      // KafkaJS throws the protocol error itself, or wraps it once its own retries ran out.
+      const e = error as { type?: string; originalError?: { type?: string } };
+      const type = e.type ?? e.originalError?.type;
+      if (type !== 'UNKNOWN_TOPIC_OR_PARTITION' || Date.now() > deadline) throw error;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
 }

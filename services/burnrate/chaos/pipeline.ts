@@ -2,11 +2,15 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateWebhookSecret } from '@burnrate/core';
 import type { KafkaCluster, ScratchRedis } from '@burnrate/devstack';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { type ClickHouseClient, createClickHouseClient } from '../src/clickhouse/client.js';
 import { createKafka } from '../src/kafka/client.js';
 import { ensureTopics, type TopicNames, topicNames } from '../src/kafka/topics.js';
+import { aggregateKeys } from '../src/redis/aggregate-keys.js';
 import { publishCustomers } from '../src/roles/customers-publisher.js';
+import { bullPrefix } from '../src/runtime/alerting-roles.js';
 import { CHAOS_CATALOG, customerRecords, type EventPlan, rulesYaml } from './event-plan.js';
 import { type Figures, formatFigures, mismatches, readFigures, redisTotals } from './figures.js';
 import { type Load, type LoadResult, startLoad } from './load.js';
@@ -61,7 +65,10 @@ export interface Pipeline {
   startLoad(ratePerSecond: number, options?: { maxAttempts?: number }): Load;
   /** Facts stored so far, and events counted in Redis so far (-1 when it cannot be read). */
   progress(): Promise<{ facts: number; redisEvents: number }>;
-  /** Polls until every figure is exact (then once more after a settle time) or stops changing. */
+  /**
+   * Polls until every figure is exact (then once more after a settle time) or stops changing while
+   * the pipeline is settled: every role running, every group at the log end, nothing waiting in Redis.
+   */
   drain(
     load: LoadResult,
     timeoutMs?: number,
@@ -111,6 +118,7 @@ export async function startPipeline(run: ChaosRun, o: PipelineOptions): Promise<
     LEDGER_SESSION_TIMEOUT_MS: '10000',
     AGGREGATOR_SESSION_TIMEOUT_MS: '10000',
     NOTIFIER_LOCK_MS: '5000',
+    RELAY_CLAIM_MS: '5000',
     NOTIFIER_BACKOFF_BASE_MS: '500',
     NOTIFIER_BACKOFF_MAX_MS: '10000',
     // With at most 10 s between attempts, 40 attempts outlast a receiver failing for 2 minutes.
@@ -219,13 +227,36 @@ export async function startPipeline(run: ChaosRun, o: PipelineOptions): Promise<
         }
         return true;
       };
+      const redis = new Redis(run.redis.url, { maxRetriesPerRequest: null });
+      redis.on('error', () => {});
+      const keys = aggregateKeys(prefix);
+      const queues = ['alerts', 'deliveries'].map(
+        (name) => new Queue(name, { connection: redis, prefix: bullPrefix(prefix) }),
+      );
+      /** Nothing waits in Redis: both outboxes handed on (entries are deleted once handled), no job waiting, running or due again. */
+      const quiet = async () => {
+        if ((await redis.xlen(keys.alertOutbox)) + (await redis.xlen(keys.deliveryOutbox)) > 0) return false;
+        for (const q of queues) {
+          const counts = await q.getJobCounts(
+            'waiting',
+            'active',
+            'delayed',
+            'prioritized',
+            'waiting-children',
+          );
+          if (Object.values(counts).some((n) => n > 0)) return false;
+        }
+        return true;
+      };
       try {
         return await drainFigures(load, timeoutMs, stableMs, async () => {
           if (!all().every((p) => p.isRunning())) return false;
-          return caughtUp().catch(() => false);
+          return (await caughtUp().catch(() => false)) && (await quiet().catch(() => false));
         });
       } finally {
         await admin.disconnect().catch(() => {});
+        await Promise.all(queues.map((q) => q.close().catch(() => {})));
+        redis.disconnect();
       }
     },
     stop,

@@ -199,13 +199,21 @@ describe('the first record of a version owns it, on every follower', () => {
     const lines: { msg: string }[] = [];
     const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
     await ensureTopics(kafka, names, { partitions: 1, replicationFactor: 1, logger });
-    expect(await topicConfig(names.prices)).toMatchObject({
+    const wanted = {
       'cleanup.policy': 'delete',
       'retention.ms': '-1',
       'retention.bytes': '-1',
       'max.message.bytes': String(16 * 1024 * 1024),
       'segment.bytes': String(8 * 1024 * 1024),
-    });
+    };
+    // A KRaft broker answers DescribeConfigs from its metadata image, which follows the controller a
+    // moment behind an AlterConfigs: poll until the change is visible (or time out).
+    const seen = await pollUntil(
+      () => topicConfig(names.prices),
+      (c) => Object.entries(wanted).every(([k, v]) => c[k] === v),
+      30_000,
+    );
+    expect(seen).toMatchObject(wanted);
     expect(lines.map((l) => l.msg)).toEqual([
       expect.stringContaining('prices topic set to keep every record'),
     ]);

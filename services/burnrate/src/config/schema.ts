@@ -152,6 +152,11 @@ export const configSchema = z.object({
   NOTIFIER_BACKOFF_MAX_MS: int(10, 86_400_000).default(300_000),
   /** A notifier that dies mid-send loses its job after this long, and another sends it. */
   NOTIFIER_LOCK_MS: int(1_000, 600_000).default(30_000),
+  /**
+   * An aggregator or notifier that dies after reading alerts or delivery records from its Redis
+   * outbox, before handing them on, leaves them to another instance (or itself, restarted) after this long.
+   */
+  RELAY_CLAIM_MS: int(1_000, 600_000).default(30_000),
   /** The api role: where it listens (127.0.0.1 keeps it on this machine). */
   API_HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: int(0, 65_535).default(8787),

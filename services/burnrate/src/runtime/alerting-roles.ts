@@ -84,7 +84,7 @@ export function alertingRoles(
     components.push(
       { name: 'alerts-queue', start: async () => {}, stop: () => queue.close() },
       createAlertRelay(
-        { database, retryLogIntervalMs: RETRY_LOG_INTERVAL_MS },
+        { database, retryLogIntervalMs: RETRY_LOG_INTERVAL_MS, claimIdleMs: config.RELAY_CLAIM_MS },
         { redis, keys, clickhouse, queue, logger },
       ),
       createAggregator(
@@ -145,7 +145,7 @@ export function alertingRoles(
     components.push(
       { name: 'deliveries-queue', start: async () => {}, stop: () => deliveries.close() },
       createDeliveryRecorder(
-        { database, retryLogIntervalMs: RETRY_LOG_INTERVAL_MS },
+        { database, retryLogIntervalMs: RETRY_LOG_INTERVAL_MS, claimIdleMs: config.RELAY_CLAIM_MS },
         { redis, keys, clickhouse, logger: deps.logger.child({ role: 'notifier' }) },
       ),
       createNotifier(

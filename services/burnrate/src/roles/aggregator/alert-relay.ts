@@ -59,7 +59,7 @@ export function alertRow(p: AlertPayload) {
  * row is written first: whatever on-call receives is on record.
  */
 export function createAlertRelay(
-  o: { database: string; retryLogIntervalMs: number },
+  o: { database: string; retryLogIntervalMs: number; claimIdleMs?: number },
   deps: {
     redis: Redis;
     keys: AggregateKeys;
@@ -74,6 +74,7 @@ export function createAlertRelay(
       group: 'relay',
       name: 'alert-relay',
       retryLogIntervalMs: o.retryLogIntervalMs,
+      ...(o.claimIdleMs === undefined ? {} : { claimIdleMs: o.claimIdleMs }),
     },
     {
       redis: deps.redis,

@@ -26,7 +26,7 @@ export interface DeliveryRecord {
 
 /** Delivery attempts, recorded in a Redis stream as they happen, relayed to ClickHouse in batches. */
 export function createDeliveryRecorder(
-  o: { database: string; retryLogIntervalMs: number },
+  o: { database: string; retryLogIntervalMs: number; claimIdleMs?: number },
   deps: { redis: Redis; keys: AggregateKeys; clickhouse: ClickHouseClient; logger: Logger },
 ): Component {
   return createOutboxRelay(
@@ -35,6 +35,7 @@ export function createDeliveryRecorder(
       group: 'relay',
       name: 'delivery-relay',
       retryLogIntervalMs: o.retryLogIntervalMs,
+      ...(o.claimIdleMs === undefined ? {} : { claimIdleMs: o.claimIdleMs }),
     },
     {
       redis: deps.redis,

@@ -9,8 +9,8 @@ import { exec, select, uuidLiteral } from './sql.js';
  * it again, or for an interrupted run, always lands on "rollups = aggregate of facts".
  */
 
-const HOURLY_GROUP = 'hour, customer_id, workflow, feature, provider, model';
-const HOURLY_SELECT = `toStartOfHour(occurred_at) AS hour, customer_id, workflow, feature, provider, model,
+export const HOURLY_GROUP = 'hour, customer_id, workflow, feature, provider, model';
+export const HOURLY_SELECT = `toStartOfHour(occurred_at) AS hour, customer_id, workflow, feature, provider, model,
     count() AS events, countIf(unpriced = 1) AS unpriced_events, sum(requests) AS requests,
     sum(tokens_input) AS tokens_input, sum(tokens_cached_input) AS tokens_cached_input,
     sum(tokens_cache_write) AS tokens_cache_write, sum(tokens_output) AS tokens_output,
@@ -18,13 +18,13 @@ const HOURLY_SELECT = `toStartOfHour(occurred_at) AS hour, customer_id, workflow
     sum(cost_input_nanos) AS cost_input_nanos, sum(cost_cached_input_nanos) AS cost_cached_input_nanos,
     sum(cost_cache_write_nanos) AS cost_cache_write_nanos, sum(cost_output_nanos) AS cost_output_nanos,
     sum(cost_reasoning_nanos) AS cost_reasoning_nanos, sum(cost_request_nanos + cost_units_nanos) AS cost_other_nanos`;
-const PERIOD_SELECT = `billing_period_start, customer_id, anyLast(plan_kind) AS plan_kind,
+export const PERIOD_SELECT = `billing_period_start, customer_id, anyLast(plan_kind) AS plan_kind,
     anyLast(plan_currency) AS plan_currency, max(plan_revenue_nanos) AS plan_revenue_nanos,
     max(monthly_budget_nanos) AS monthly_budget_nanos, toUInt64(count()) AS events,
     toUInt64(countIf(unpriced = 1)) AS unpriced_events, sum(cost_total_nanos) AS cost_total_nanos`;
 
 /** The sums compared by verification: everything re-pricing can change. */
-const HOURLY_SUMS = [
+export const HOURLY_SUMS = [
   'events',
   'unpriced_events',
   'cost_total_nanos',
@@ -35,7 +35,7 @@ const HOURLY_SUMS = [
   'cost_reasoning_nanos',
   'cost_other_nanos',
 ];
-const PERIOD_SUMS = ['events', 'unpriced_events', 'cost_total_nanos'];
+export const PERIOD_SUMS = ['events', 'unpriced_events', 'cost_total_nanos'];
 
 function keySql(database: string, runIds: readonly string[]) {
   const log = `${database}.reprice_log WHERE run_id IN (${runIds.map(uuidLiteral).join(', ')})`;
@@ -116,11 +116,16 @@ export async function rebuildRollups(
   );
 }
 
-function mismatchSql(rollup: string, facts: string, group: string, sums: string[]): string {
+/** Rows of the rollup and of the facts' aggregate, joined on the rollup's key, where a sum differs. */
+export function mismatchRows(rollup: string, facts: string, group: string, sums: string[]): string {
   const rollupSums = sums.map((s) => `sum(${s}) AS ${s}`).join(', ');
   const differs = sums.map((s) => `r.${s} != f.${s}`).join(' OR ');
-  return `SELECT count() FROM (SELECT ${group}, ${rollupSums} FROM ${rollup} GROUP BY ${group}) AS r
+  return `SELECT ${group} FROM (SELECT ${group}, ${rollupSums} FROM ${rollup} GROUP BY ${group}) AS r
     FULL OUTER JOIN (${facts}) AS f USING (${group}) WHERE ${differs}`;
+}
+
+function mismatchSql(rollup: string, facts: string, group: string, sums: string[]): string {
+  return `SELECT count() FROM (${mismatchRows(rollup, facts, group, sums)})`;
 }
 
 /**

@@ -1,14 +1,22 @@
+import { randomUUID } from 'node:crypto';
+import { rm, stat, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
+import { join, resolve } from 'node:path';
 import { ConfigError } from '@burnrate/core';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from 'pino';
 import type { createClickHouseHttpServer } from '../clickhouse/http/index.js';
+import { repairRollups } from '../clickhouse/rollup-repair.js';
 import type { Config } from '../config/load.js';
 import type { Component } from '../runtime/lifecycle.js';
 
 /**
  * Embedded mode: this process owns the chDB data directory and serves the ClickHouse HTTP interface
  * so other burnrate processes and analysts' tools reach it as if it were a ClickHouse server.
+ *
+ * A clean stop leaves a marker file in the data directory. Without it, the last process died (an
+ * insert may have stored facts but not every rollup): before serving anyone, the rollups are
+ * checked against the facts of the last inserts and the wrong keys rebuilt (clickhouse/rollup-repair.ts).
  */
 export function createClickHouseRole(
   config: Config,
@@ -20,6 +28,23 @@ export function createClickHouseRole(
     name: 'clickhouse-http',
     async start() {
       assertSafeExposure(config);
+      const marker = join(resolve(config.BURNRATE_DATA_DIR), CLEAN_STOP_MARKER);
+      const clean = await stat(marker).then(
+        () => true,
+        () => false,
+      );
+      if (!clean) {
+        const repaired = await repairRollups(deps.clickhouse, config.CLICKHOUSE_DATABASE, {
+          rebuildId: randomUUID(),
+        });
+        if (repaired.hourKeys + repaired.periodKeys > 0) {
+          logger.warn(
+            { ...repaired, database: config.CLICKHOUSE_DATABASE },
+            'the last stop was not clean and some rollups had missed an insert: those keys were rebuilt from the facts',
+          );
+        }
+      }
+      await rm(marker, { force: true });
       // Imported here: the HTTP server loads the chDB engine, which other roles never need.
       const http = await import('../clickhouse/http/index.js');
       server = http.createClickHouseHttpServer({
@@ -44,10 +69,18 @@ export function createClickHouseRole(
       );
     },
     async stop() {
-      await server?.stop();
+      if (!server) return;
+      await server.stop();
+      await writeFile(
+        join(resolve(config.BURNRATE_DATA_DIR), CLEAN_STOP_MARKER),
+        `${new Date().toISOString()}\n`,
+      );
     },
   };
 }
+
+/** Written by a clean stop, removed at start: its absence means the engine's last process died. */
+export const CLEAN_STOP_MARKER = 'clean-stop';
 
 /** The analyst password every install starts with (the CLICKHOUSE_ANALYST_PASSWORD default). */
 const DEFAULT_ANALYST_PASSWORD = 'analyst';

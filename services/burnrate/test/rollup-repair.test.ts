@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CliOutput } from '../src/cli/kit/output.js';
+import { runCliToExitCode } from '../src/cli/run-cli.js';
+import { createClickHouseHttpServer } from '../src/clickhouse/http/index.js';
 import { migrate } from '../src/clickhouse/migrate.js';
 import { repairRollups } from '../src/clickhouse/rollup-repair.js';
-import { enrichedRow, testClickHouse } from './fixtures.js';
+import { enrichedRow, silentLogger, testClickHouse } from './fixtures.js';
 
 // A ClickHouse process that dies inside an insert can leave facts stored and a rollup without them
 // (each table's part is written on its own); the ledger's replay then rightly skips those facts.
@@ -72,5 +75,52 @@ describe('repairRollups', () => {
     // Nothing is left to do, and repeating it changes nothing.
     expect(await repairRollups(ch.client, db, { rebuildId: 'c' })).toEqual({ hourKeys: 0, periodKeys: 0 });
     expect(await totals(db)).toEqual(repaired);
+  });
+});
+
+describe('burnrate rollups repair', () => {
+  it('repairs through the ClickHouse HTTP interface and says what it rebuilt; refuses a bad --window', async () => {
+    const db = await setUp();
+    const http = createClickHouseHttpServer({
+      client: ch.client,
+      host: '127.0.0.1',
+      port: 0,
+      defaultDatabase: db,
+      users: [{ name: 'default', password: '', readonly: false }],
+      logger: silentLogger,
+    });
+    const { url } = await http.start();
+    try {
+      await ch.client.command({
+        query: `ALTER TABLE ${db}.customer_period_cost DELETE WHERE customer_id = 'cust-0' SETTINGS mutations_sync = 2`,
+      });
+      const cli = async (args: string[]) => {
+        const out: string[] = [];
+        const err: string[] = [];
+        const output: CliOutput = { out: (x) => out.push(x), err: (x) => err.push(x), interactive: false };
+        const env = { CLICKHOUSE_URL: url, CLICKHOUSE_DATABASE: db };
+        const code = await runCliToExitCode(
+          ['rollups', 'repair', ...args],
+          { onSignal: () => {}, env },
+          output,
+        );
+        return { code, out: out.join(''), err: err.join('') };
+      };
+      expect(await cli(['--window', '0'])).toMatchObject({
+        code: 2,
+        err: expect.stringContaining('--window'),
+      });
+      expect(await cli([])).toEqual({
+        code: 0,
+        out: 'rebuilt from the facts: 0 usage_hourly keys, 1 customer_period_cost keys\n',
+        err: '',
+      });
+      expect(await cli([])).toMatchObject({
+        code: 0,
+        out: 'rollups agree with the facts: nothing to rebuild\n',
+      });
+    } finally {
+      await http.stop();
+    }
   });
 });

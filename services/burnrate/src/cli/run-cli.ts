@@ -23,6 +23,7 @@ import {
   exitCodeFor,
 } from './program.js';
 import { createRepriceCommand } from './reprice.js';
+import { createRollupsCommand } from './rollups.js';
 import { createRunsCommand } from './runs.js';
 import { createSqlCommand } from './sql.js';
 import { createTopCommand } from './top.js';
@@ -110,6 +111,7 @@ function createProgram(host: CliHost, output: CliOutput, setExitCode: (code: num
   program.addCommand(createKeysCommand(output));
   program.addCommand(createMigrateCommand(output));
   program.addCommand(createRepriceCommand(output, env));
+  program.addCommand(createRollupsCommand(output, env));
   program.addCommand(createPricesCommand(output, env, now));
   applyCliConventions(program, output);
   return program;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { type ClickHouseClient, createClickHouseClient } from '../src/clickhouse/client.js';
 import { enrichedRow, pollUntil, uniquePrefix } from './fixtures.js';
-import { exited, kill, spawnBurnrate } from './process-harness.js';
+import { exited, kill, logField, spawnBurnrate } from './process-harness.js';
 
 // The clickhouse role (embedded engine) after its process died: before it serves anyone, rollups
 // that missed part of an insert are rebuilt from the facts. A clean stop skips the check.
@@ -28,13 +28,7 @@ async function startOwner() {
   });
   running = run;
   const url = await pollUntil(
-    async () =>
-      run
-        .output()
-        .split('\n')
-        .filter((l) => l.startsWith('{'))
-        .map((l) => JSON.parse(l) as { msg?: string; url?: string })
-        .find((l) => l.msg === 'ClickHouse HTTP interface listening')?.url,
+    async () => logField(run.output(), 'ClickHouse HTTP interface listening', 'url'),
     (u) => u !== undefined || run.child.exitCode !== null,
     60_000,
   );

@@ -31,3 +31,13 @@ export async function kill(child: ChildProcess, signal: NodeJS.Signals = 'SIGKIL
   child.kill(signal);
   await exited(child);
 }
+
+/** A field of the first JSON log line with message `msg` a `burnrate run` process printed; undefined until then. */
+export function logField(output: string, msg: string, field: string): string | undefined {
+  for (const line of output.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    const entry = JSON.parse(line) as Record<string, unknown>;
+    if (entry.msg === msg) return entry[field] as string | undefined;
+  }
+  return undefined;
+}

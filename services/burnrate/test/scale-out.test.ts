@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createClickHouseClient } from '../src/clickhouse/client.js';
 import { ensureTopics, topicNames } from '../src/kafka/topics.js';
 import { pollUntil, testKafka, uniquePrefix } from './fixtures.js';
-import { exited } from './process-harness.js';
+import { exited, logField } from './process-harness.js';
 import {
   describeGroup,
   expectedCost,
@@ -99,13 +99,7 @@ beforeAll(async () => {
     env({ BURNRATE_ROLES: 'clickhouse', BURNRATE_DATA_DIR: join(dir, 'chdb'), CLICKHOUSE_HTTP_PORT: '0' }),
   );
   const listening = await pollUntil(
-    async () =>
-      owner
-        .output()
-        .split('\n')
-        .filter((l) => l.startsWith('{'))
-        .map((l) => JSON.parse(l) as { msg?: string; url?: string })
-        .find((l) => l.msg === 'ClickHouse HTTP interface listening')?.url,
+    async () => logField(owner.output(), 'ClickHouse HTTP interface listening', 'url'),
     (u) => u !== undefined || owner.child.exitCode !== null,
     60_000,
   );

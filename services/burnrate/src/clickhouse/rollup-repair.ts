@@ -25,6 +25,42 @@ export interface RollupRepair {
   periodKeys: number;
 }
 
+/** A rollup: its key in the rollup and in the facts, and how the views aggregate it. */
+interface Rollup {
+  table: 'usage_hourly' | 'customer_period_cost';
+  key: string;
+  factKey: string;
+  /** The key as two strings `a`, `b`, and back as a tuple literal. */
+  keyOut: string;
+  keyIn: (a: string, b: string) => string;
+  select: string;
+  group: string;
+  sums: string[];
+}
+
+const ROLLUPS: Rollup[] = [
+  {
+    table: 'usage_hourly',
+    key: 'hour, customer_id',
+    factKey: 'toStartOfHour(occurred_at), customer_id',
+    keyOut: 'toString(hour) AS a, customer_id AS b',
+    keyIn: (a, b) => `(toDateTime(${a}, 'UTC'), ${b})`,
+    select: HOURLY_SELECT,
+    group: HOURLY_GROUP,
+    sums: HOURLY_SUMS,
+  },
+  {
+    table: 'customer_period_cost',
+    key: 'billing_period_start, customer_id',
+    factKey: 'billing_period_start, customer_id',
+    keyOut: 'toString(billing_period_start) AS a, customer_id AS b',
+    keyIn: (a, b) => `(toDate(${a}), ${b})`,
+    select: PERIOD_SELECT,
+    group: 'billing_period_start, customer_id',
+    sums: PERIOD_SUMS,
+  },
+];
+
 export async function repairRollups(
   client: ClickHouseClient,
   database: string,
@@ -40,63 +76,35 @@ export async function repairRollups(
           SELECT max(modification_time) FROM system.parts
           WHERE database = '${db}' AND table = 'usage_events' AND active
         ) - INTERVAL ${window} MINUTE)`;
-  const hourOf = 'toStartOfHour(occurred_at)';
-  const hourKeys = await select<{ hour: string; customer_id: string }>(
-    client,
-    `SELECT DISTINCT toString(hour) AS hour, customer_id FROM (
-       ${mismatchRows(
-         `${db}.usage_hourly WHERE (hour, customer_id) IN (SELECT DISTINCT ${hourOf}, customer_id FROM ${recent})`,
-         `SELECT ${HOURLY_SELECT} FROM ${db}.usage_events
-          WHERE (${hourOf}, customer_id) IN (SELECT DISTINCT ${hourOf}, customer_id FROM ${recent})
-          GROUP BY ${HOURLY_GROUP}`,
-         HOURLY_GROUP,
-         HOURLY_SUMS,
-       )})`,
-    'comparing usage_hourly with the facts',
-  );
-  const periodKeys = await select<{ billing_period_start: string; customer_id: string }>(
-    client,
-    `SELECT DISTINCT toString(billing_period_start) AS billing_period_start, customer_id FROM (
-       ${mismatchRows(
-         `${db}.customer_period_cost WHERE (billing_period_start, customer_id) IN (SELECT DISTINCT billing_period_start, customer_id FROM ${recent})`,
-         `SELECT ${PERIOD_SELECT} FROM ${db}.usage_events
-          WHERE (billing_period_start, customer_id) IN (SELECT DISTINCT billing_period_start, customer_id FROM ${recent})
-          GROUP BY billing_period_start, customer_id`,
-         'billing_period_start, customer_id',
-         PERIOD_SUMS,
-       )})`,
-    'comparing customer_period_cost with the facts',
-  );
   // Rebuilt blocks can repeat earlier ones byte for byte: a token per repair keeps them from being deduplicated away.
   const token = (table: string) => `'repair:${options.rebuildId.replace(/[^A-Za-z0-9:_-]/g, '')}:${table}'`;
-  if (hourKeys.length > 0) {
-    const keys = `(${hourKeys.map((k) => `(toDateTime(${quote(k.hour)}, 'UTC'), ${quote(k.customer_id)})`).join(', ')})`;
+  const rebuilt: number[] = [];
+  for (const r of ROLLUPS) {
+    const touched = `(SELECT DISTINCT ${r.factKey} FROM ${recent})`;
+    const wrong = await select<{ a: string; b: string }>(
+      client,
+      `SELECT DISTINCT ${r.keyOut} FROM (${mismatchRows(
+        `${db}.${r.table} WHERE (${r.key}) IN ${touched}`,
+        `SELECT ${r.select} FROM ${db}.usage_events WHERE (${r.factKey}) IN ${touched} GROUP BY ${r.group}`,
+        r.group,
+        r.sums,
+      )})`,
+      `comparing ${db}.${r.table} with the facts`,
+    );
+    rebuilt.push(wrong.length);
+    if (wrong.length === 0) continue;
+    const keys = `(${wrong.map((k) => r.keyIn(quote(k.a), quote(k.b))).join(', ')})`;
     await exec(
       client,
-      `ALTER TABLE ${db}.usage_hourly DELETE WHERE (hour, customer_id) IN ${keys} SETTINGS mutations_sync = 2`,
-      `deleting ${hourKeys.length} wrong keys from ${db}.usage_hourly`,
+      `ALTER TABLE ${db}.${r.table} DELETE WHERE (${r.key}) IN ${keys} SETTINGS mutations_sync = 2`,
+      `deleting ${wrong.length} wrong keys from ${db}.${r.table}`,
     );
     await exec(
       client,
-      `INSERT INTO ${db}.usage_hourly SETTINGS insert_deduplication_token = ${token('usage_hourly')}
-       SELECT ${HOURLY_SELECT} FROM ${db}.usage_events WHERE (${hourOf}, customer_id) IN ${keys} GROUP BY ${HOURLY_GROUP}`,
-      `rebuilding ${hourKeys.length} keys of ${db}.usage_hourly`,
+      `INSERT INTO ${db}.${r.table} SETTINGS insert_deduplication_token = ${token(r.table)}
+       SELECT ${r.select} FROM ${db}.usage_events WHERE (${r.factKey}) IN ${keys} GROUP BY ${r.group}`,
+      `rebuilding ${wrong.length} keys of ${db}.${r.table}`,
     );
   }
-  if (periodKeys.length > 0) {
-    const keys = `(${periodKeys.map((k) => `(toDate(${quote(k.billing_period_start)}), ${quote(k.customer_id)})`).join(', ')})`;
-    await exec(
-      client,
-      `ALTER TABLE ${db}.customer_period_cost DELETE WHERE (billing_period_start, customer_id) IN ${keys} SETTINGS mutations_sync = 2`,
-      `deleting ${periodKeys.length} wrong keys from ${db}.customer_period_cost`,
-    );
-    await exec(
-      client,
-      `INSERT INTO ${db}.customer_period_cost SETTINGS insert_deduplication_token = ${token('customer_period_cost')}
-       SELECT ${PERIOD_SELECT} FROM ${db}.usage_events WHERE (billing_period_start, customer_id) IN ${keys}
-       GROUP BY billing_period_start, customer_id`,
-      `rebuilding ${periodKeys.length} keys of ${db}.customer_period_cost`,
-    );
-  }
-  return { hourKeys: hourKeys.length, periodKeys: periodKeys.length };
+  return { hourKeys: rebuilt[0]!, periodKeys: rebuilt[1]! };
 }

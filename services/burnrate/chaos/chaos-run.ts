@@ -89,7 +89,12 @@ export async function runScenario(
       };
     });
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    // The message, and where it was thrown (the first frame of ours), so a reduced run's line says enough.
+    const frame =
+      error instanceof Error
+        ? error.stack?.split('\n').find((l) => /burnrate\/(src|chaos)\//.test(l))
+        : undefined;
+    const message = `${error instanceof Error ? error.message : String(error)}${frame ? ` (${frame.trim()})` : ''}`;
     const seconds = (Date.now() - started) / 1000;
     return controls.map((control) => ({
       scenario: scenario.name,

@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { type ClickHouseClient, createClickHouseClient } from '../src/clickhouse/client.js';
 import { createKafka } from '../src/kafka/client.js';
-import { ensureTopics, type TopicNames, topicNames } from '../src/kafka/topics.js';
+import { ensureTopics, type TopicNames, topicNames, whileTopicPropagates } from '../src/kafka/topics.js';
 import { aggregateKeys } from '../src/redis/aggregate-keys.js';
 import { publishCustomers } from '../src/roles/customers-publisher.js';
 import { bullPrefix } from '../src/runtime/alerting-roles.js';
@@ -92,7 +92,11 @@ export async function startPipeline(run: ChaosRun, o: PipelineOptions): Promise<
   const topics = topicNames(prefix);
   const kafka = createKafka({ brokers: run.cluster.brokers.split(','), clientId: 'chaos', logger: silent });
   await ensureTopics(kafka, topics, { partitions: 4, replicationFactor: o.replicationFactor });
-  await publishCustomers(kafka, topics.customers, customerRecords(o.plan));
+  // Brokers learn of new topics a moment apart; pipelines starting together make that moment longer.
+  await whileTopicPropagates(
+    () => publishCustomers(kafka, topics.customers, customerRecords(o.plan)),
+    60_000,
+  );
 
   const secret = generateWebhookSecret();
   const ports = run.portsFor(o.slot);

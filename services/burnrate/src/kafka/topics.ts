@@ -136,7 +136,7 @@ async function createMissing(admin: Admin, names: TopicNames, options: TopicOpti
       if (Date.now() > deadline) throw error;
       await new Promise((r) => setTimeout(r, 500));
     }
-    await admin.fetchTopicMetadata({ topics: wanted.map((t) => t.topic) });
+    await whileTopicPropagates(() => admin.fetchTopicMetadata({ topics: wanted.map((t) => t.topic) }));
   }
 }
 
@@ -203,7 +203,7 @@ async function ensurePricesRetention(admin: Admin, topic: string, logger: Logger
  * just created by this or another process reaches each broker's metadata a moment later (seen on a
  * 3-node cluster with several pipelines starting at once). Gives up after 30 s.
  */
-async function whileTopicPropagates<T>(call: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+export async function whileTopicPropagates<T>(call: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {

@@ -65,6 +65,10 @@ function track(c: ChildProcess) {
 export function startRoleProcess(o: RoleProcessOptions): RoleProcess {
   mkdirSync(dirname(o.logPath), { recursive: true });
   const log: WriteStream = createWriteStream(o.logPath, { flags: 'a' });
+  // A child's last output can arrive after its exit, and so after stop() closed the log: dropped then.
+  const write = (data: string | Buffer) => {
+    if (!log.writableEnded) log.write(data);
+  };
   let child: ChildProcess | undefined;
   let starts = 0;
   let stopping = false;
@@ -79,7 +83,7 @@ export function startRoleProcess(o: RoleProcessOptions): RoleProcess {
     starts++;
     running = false;
     deliberate = false;
-    log.write(`\n=== chaos: start #${starts} of ${o.name} at ${new Date().toISOString()} ===\n`);
+    write(`\n=== chaos: start #${starts} of ${o.name} at ${new Date().toISOString()} ===\n`);
     const c = spawn(
       process.execPath,
       ['--conditions=@burnrate/source', '--import', 'tsx', 'services/burnrate/src/main.ts', 'run'],
@@ -93,7 +97,7 @@ export function startRoleProcess(o: RoleProcessOptions): RoleProcess {
     track(c);
     let tail = '';
     const onData = (chunk: Buffer) => {
-      log.write(chunk);
+      write(chunk);
       if (running) return;
       tail = (tail + chunk.toString()).slice(-4_096);
       if (tail.includes('"msg":"burnrate is running"')) {
@@ -105,7 +109,7 @@ export function startRoleProcess(o: RoleProcessOptions): RoleProcess {
     c.stderr!.on('data', onData);
     c.once('exit', (code, signal) => {
       exits.push({ atMs: Date.now(), code, signal, deliberate });
-      log.write(`\n=== chaos: ${o.name} exited (code ${code}, signal ${signal}) ===\n`);
+      write(`\n=== chaos: ${o.name} exited (code ${code}, signal ${signal}) ===\n`);
       if (child === c) child = undefined;
       if (!stopping) restartTimer = setTimeout(spawnOnce, o.restartDelayMs ?? 500);
     });

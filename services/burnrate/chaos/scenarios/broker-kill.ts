@@ -54,17 +54,21 @@ export const brokerKill: Scenario = {
         run.log(
           `broker-kill: SIGKILL of node ${leader}, leader of ${topic}/${partition} and of ${guarded} ${led}`,
         );
-        // The guarded topic's partitions that the dead node led get new leaders (the control's wait for it).
-        await until(
-          async () => {
-            const leaders = await Promise.all([0, 1, 2, 3].map((i) => run.cluster.leaderOf(guarded, i)));
-            return leaders.every((l) => l > 0 && l !== leader);
-          },
-          60_000,
-          'new leaders',
-        );
-        await sleep(3_000);
-        await node.start();
+        try {
+          // The guarded topic's partitions that the dead node led get new leaders (the control's wait for it).
+          await until(
+            async () => {
+              const leaders = await Promise.all([0, 1, 2, 3].map((i) => run.cluster.leaderOf(guarded, i)));
+              return leaders.every((l) => l > 0 && l !== leader);
+            },
+            120_000,
+            'new leaders',
+          );
+          await sleep(3_000);
+        } finally {
+          // Started again whatever happened: a later scenario must not find a node missing.
+          await node.start();
+        }
         await until(
           async () => (await run.cluster.underReplicated()) === 0,
           120_000,

@@ -29,8 +29,11 @@ export const brokerStopped: Scenario = {
       const node = run.cluster.node(leader);
       await node.stop();
       run.log(`broker-stopped: node ${leader} (leader of ${topic}/0) stopped for ${downMs / 1000} s`);
-      await sleep(downMs);
-      await node.start();
+      try {
+        await sleep(downMs);
+      } finally {
+        await node.start();
+      }
       await until(async () => (await run.cluster.underReplicated()) === 0, 180_000, 'every replica in sync');
       run.log(`broker-stopped: node ${leader} back in sync`);
       return { loads, notes: [`node ${leader} down ${downMs / 1000} s`] };

@@ -7,7 +7,7 @@ import type { ChaosSize, Scenario, ScenarioOutcome } from './scenario.js';
 
 export interface ChaosRunOptions {
   rootDir: string;
-  /** Ports from here: Kafka nodes on base, base+2, base+4 (controllers +1), Redis base+8; the pipeline in slot k: ClickHouse base+10+2k, its proxy one above. */
+  /** Ports from here: Kafka nodes on base, base+2, base+4 (controllers +1), Redis base+8; each pipeline takes the next of 16 slots k: ClickHouse base+10+2k, its proxy one above. */
   portBase: number;
   /** State folder (cluster, scenarios' data and logs); wiped at start. */
   stateDir: string;
@@ -38,12 +38,17 @@ export async function startChaosRun(o: ChaosRunOptions): Promise<ChaosRun & { st
     await cluster.stop();
     throw error;
   }
+  let turn = 0;
   return {
     rootDir: o.rootDir,
     stateDir: o.stateDir,
     cluster,
     redis,
-    portsFor: (slot) => ({ clickhouse: o.portBase + 10 + 2 * slot, proxy: o.portBase + 11 + 2 * slot }),
+    // 16 slots in turn: a scenario left running by a test that timed out holds other ports than the next one's.
+    nextPorts: () => {
+      const k = turn++ % 16;
+      return { clickhouse: o.portBase + 10 + 2 * k, proxy: o.portBase + 11 + 2 * k };
+    },
     log: o.log,
     async stop() {
       await redis.stop();

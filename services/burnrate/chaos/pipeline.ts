@@ -25,8 +25,8 @@ export interface ChaosRun {
   stateDir: string;
   cluster: KafkaCluster;
   redis: ScratchRedis;
-  /** The ports of the pipeline in `slot` (pipelines running at the same time take different slots). */
-  portsFor(slot: number): { clickhouse: number; proxy: number };
+  /** Ports for the next pipeline (its ClickHouse and the proxy in front of it), different from the last 15 pipelines'. */
+  nextPorts(): { clickhouse: number; proxy: number };
   log(line: string): void;
 }
 
@@ -36,8 +36,6 @@ export interface PipelineOptions {
   /** Scenario name, also in the topic prefix and the state folder. */
   name: string;
   plan: EventPlan;
-  /** Which of the pipelines running at once this is (its ports). */
-  slot: number;
   /** The negative control: a guarantee switched off (by `env`, `roleEnv` or the load's options). */
   control: boolean;
   enrichers?: number;
@@ -99,7 +97,7 @@ export async function startPipeline(run: ChaosRun, o: PipelineOptions): Promise<
   );
 
   const secret = generateWebhookSecret();
-  const ports = run.portsFor(o.slot);
+  const ports = run.nextPorts();
   const receiver = await startChaosReceiver(0, [secret]);
   const rulesFile = join(dir, 'alerting.yaml');
   writeFileSync(rulesFile, rulesYaml(receiver.url));

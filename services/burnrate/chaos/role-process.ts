@@ -43,15 +43,28 @@ export interface RoleProcessOptions {
   restartDelayMs?: number;
 }
 
-/** Role processes alive now: SIGKILLed when this process exits, however it exits, so none is orphaned. */
+/**
+ * Role processes alive now: SIGKILLed when this process exits or is told to stop by a signal (a
+ * test runner ends its workers with SIGTERM, and Node emits no 'exit' then), so none is orphaned.
+ */
 const live = new Set<ChildProcess>();
 let reaperInstalled = false;
 function track(c: ChildProcess) {
   if (!reaperInstalled) {
     reaperInstalled = true;
-    process.once('exit', () => {
+    const killAll = () => {
       for (const child of live) child.kill('SIGKILL');
-    });
+    };
+    process.once('exit', killAll);
+    for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+      // Where the process handles the signal itself (the chaos command stops its cluster), that goes
+      // on; otherwise the signal then does what it would have done without this handler: end it.
+      const handledElsewhere = process.listenerCount(signal) > 0;
+      process.once(signal, () => {
+        killAll();
+        if (!handledElsewhere && process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+      });
+    }
   }
   live.add(c);
   c.once('exit', () => live.delete(c));

@@ -4,7 +4,7 @@ import { type ChaosRun, type Pipeline, type PipelineOptions, startPipeline } fro
 import { type ChaosSize, type ScenarioOutcome, unplannedExits } from './scenario.js';
 
 /** One pipeline of a scenario: the guarded one, or its negative control. */
-export type VariantOptions = Omit<PipelineOptions, 'plan' | 'name' | 'slot'> & {
+export type VariantOptions = Omit<PipelineOptions, 'plan' | 'name'> & {
   /** Planned events (the load emits them all). */
   events: number;
 };
@@ -21,10 +21,10 @@ export async function withPipelines(
   body: (pipelines: Pipeline[]) => Promise<{ loads: Load[]; notes: string[] }>,
 ): Promise<ScenarioOutcome[]> {
   const started = await Promise.allSettled(
-    o.variants.map((v, slot) => {
+    o.variants.map((v) => {
       const name = `${o.name}${v.control ? '-control' : ''}`;
       const { events, ...options } = v;
-      return startPipeline(run, { ...options, name, slot, plan: eventPlan(events, name) });
+      return startPipeline(run, { ...options, name, plan: eventPlan(events, name) });
     }),
   );
   const pipelines = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));

@@ -105,7 +105,14 @@ export async function startScratchRedis(port: number): Promise<ScratchRedis> {
   const url = `redis://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
   const start = async () => {
-    child = spawn(
+    // Anything already answering there is someone else's: never take it for ours (kill would miss it).
+    if (await canConnect('127.0.0.1', port)) {
+      throw new StackError(
+        'port_in_use',
+        `Port ${port} on 127.0.0.1 is already in use, so a scratch redis-server cannot start there: stop what holds it (ss -ltnp 'sport = :${port}').`,
+      );
+    }
+    const c = spawn(
       'redis-server',
       [
         '--bind',
@@ -121,16 +128,31 @@ export async function startScratchRedis(port: number): Promise<ScratchRedis> {
       ],
       { stdio: 'ignore' },
     );
-    await waitFor(
-      () => pingRedis(url),
-      15_000,
-      () =>
-        new StackError(
-          'redis_not_ready',
-          `redis-server did not answer on ${url} within 15 s (is the port free?)`,
-        ),
-      100,
-    );
+    child = c;
+    let failure: Error | undefined;
+    c.once('error', (error) => {
+      failure = error;
+    });
+    const gone = () => failure !== undefined || c.exitCode !== null || c.signalCode !== null;
+    try {
+      await waitFor(
+        async () => {
+          if (gone()) throw failure ?? new Error(`redis-server exited with code ${c.exitCode}`);
+          return pingRedis(url);
+        },
+        15_000,
+        () => new StackError('redis_not_ready', `redis-server did not answer on ${url} within 15 s.`),
+        100,
+      );
+    } catch (error) {
+      c.kill('SIGKILL');
+      throw error instanceof StackError
+        ? error
+        : new StackError(
+            'redis_not_ready',
+            `redis-server could not start on ${url}: ${(error as Error).message}`,
+          );
+    }
   };
   const kill = async () => {
     const c = child;

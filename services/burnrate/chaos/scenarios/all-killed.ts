@@ -18,8 +18,8 @@ export const allKilled: Scenario = {
     const variants = variantsOf(controls, (control) => ({
       events: rate * seconds,
       env: {
-        LEDGER_COMMIT_DELAY_MS: '500',
-        AGGREGATOR_COMMIT_DELAY_MS: '500',
+        LEDGER_COMMIT_DELAY_MS: '1500',
+        AGGREGATOR_COMMIT_DELAY_MS: '1500',
         ...(control ? { LEDGER_DEDUP: 'false', AGGREGATOR_WATERMARK: 'false' } : {}),
       },
     }));

@@ -23,8 +23,8 @@ export const roleKill: Scenario = {
     const variants = variantsOf(controls, (control) => ({
       events,
       env: {
-        LEDGER_COMMIT_DELAY_MS: '500',
-        AGGREGATOR_COMMIT_DELAY_MS: '500',
+        LEDGER_COMMIT_DELAY_MS: '1500',
+        AGGREGATOR_COMMIT_DELAY_MS: '1500',
         ...(control ? { LEDGER_DEDUP: 'false', AGGREGATOR_WATERMARK: 'false' } : {}),
       },
     }));
@@ -50,7 +50,7 @@ async function killInWindow(p: Pipeline, kind: RoleName) {
   const role = p.roles[kind][0]!;
   // A kill before it is running again proves nothing new.
   await role.ready(120_000).catch(() => {});
-  // Inside the window between storing a batch and committing its offset (each holds it 500 ms).
+  // Inside the window between storing a batch and committing its offset (each holds it 1.5 s).
   const watched = kind === 'ledger' ? 'facts' : kind === 'aggregator' ? 'redisEvents' : undefined;
   if (watched) {
     const before = (await p.progress())[watched];

@@ -1,9 +1,10 @@
 import { BurnrateError } from '@burnrate/core';
 
-function chain(error: unknown): Array<{ name?: string; message?: string }> {
-  const out: Array<{ name?: string; message?: string }> = [];
+/** The error and its causes, outermost first (KafkaJS wraps the broker's error once its retries ran out). */
+export function chain(error: unknown): Array<{ name?: string; message?: string; type?: string }> {
+  const out: Array<{ name?: string; message?: string; type?: string }> = [];
   let current = error as
-    | { name?: string; message?: string; cause?: unknown; originalError?: unknown }
+    | { name?: string; message?: string; type?: string; cause?: unknown; originalError?: unknown }
     | undefined;
   for (let depth = 0; current && depth < 8; depth++) {
     out.push(current);

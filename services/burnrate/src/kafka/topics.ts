@@ -5,6 +5,7 @@ import kafkajs, { type Admin, type Kafka } from 'kafkajs';
 const { ConfigResourceTypes, ConfigSource } = kafkajs;
 
 import type { Logger } from 'pino';
+import { chain } from './errors.js';
 
 export interface TopicNames {
   events: string;
@@ -209,10 +210,9 @@ export async function whileTopicPropagates<T>(call: () => Promise<T>, timeoutMs 
     try {
       return await call();
     } catch (error) {
-      // KafkaJS throws the protocol error itself, or wraps it once its own retries ran out.
-      const e = error as { type?: string; originalError?: { type?: string } };
-      const type = e.type ?? e.originalError?.type;
-      if (type !== 'UNKNOWN_TOPIC_OR_PARTITION' || Date.now() > deadline) throw error;
+      // KafkaJS throws the protocol error itself, or wraps it (as `cause`) once its own retries ran out.
+      const unknownTopic = chain(error).some((e) => e.type === 'UNKNOWN_TOPIC_OR_PARTITION');
+      if (!unknownTopic || Date.now() > deadline) throw error;
       await new Promise((r) => setTimeout(r, 250));
     }
   }

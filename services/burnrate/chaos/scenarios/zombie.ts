@@ -5,7 +5,7 @@ import { type Scenario, sleep } from '../scenario.js';
 /**
  * SIGSTOP of one of two enrichers and one of two ledgers, past the group session timeout (10 s), then
  * SIGCONT. Meanwhile their partitions move to the other instance; the thawed zombie must not write
- * what it held. Each holds its batch a second (the enricher between its writes and its commit, the
+ * what it held. Each holds its batch 3 s (the enricher between its writes and its commit, the
  * ledger between reading and storing), so the freeze lands there. Control: the enricher without
  * transactions and the ledger without its group check before inserting.
  */
@@ -23,8 +23,8 @@ export const zombie: Scenario = {
       enrichers: 2,
       ledgers: 2,
       env: {
-        ENRICHER_COMMIT_DELAY_MS: '1000',
-        LEDGER_INSERT_DELAY_MS: '1000',
+        ENRICHER_COMMIT_DELAY_MS: '3000',
+        LEDGER_INSERT_DELAY_MS: '3000',
         ...(control ? { ENRICHER_TRANSACTIONAL: 'false', LEDGER_FENCE: 'false' } : {}),
       },
     }));

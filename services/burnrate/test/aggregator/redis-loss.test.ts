@@ -187,9 +187,10 @@ describe('the aggregator when Redis loses its data', () => {
     await produceRows(stack.kafka, topics.enriched, rows.slice(5_000, 10_000), 25);
     await pollUntil(applied, (n) => n === 10_000, 60_000);
     // ...comes back, epoch included: nothing says data was lost, but 5,000 rows are gone.
-    await redis.flushAll();
-    for (const { key, ttl, value } of snapshot)
-      await redis.client.restore(key, Math.max(ttl, 0), value, 'REPLACE');
+    // In one transaction: the running aggregator must not see (and rebuild after) the empty moment between.
+    const rollback = redis.client.multi().flushall();
+    for (const { key, ttl, value } of snapshot) rollback.restore(key, Math.max(ttl, 0), value, 'REPLACE');
+    await rollback.exec();
     expect(await applied()).toBe(5_000);
     await produceRows(stack.kafka, topics.enriched, rows.slice(10_000), 25);
     await pollUntil(

@@ -18,6 +18,8 @@ export interface Load {
   emitted(): number;
   /** Resolves once every planned event is emitted and the emitter has closed (all acknowledged or failed). */
   done: Promise<LoadResult>;
+  /** Emits nothing more and closes the emitter soon (a scenario that failed must not keep loading the cluster). */
+  abort(): void;
 }
 
 /**
@@ -33,6 +35,7 @@ export function startLoad(o: {
   maxAttempts?: number;
 }): Load {
   let emitted = 0;
+  let aborted = false;
   const done = (async (): Promise<LoadResult> => {
     const started = Date.now();
     let failed = 0;
@@ -48,7 +51,7 @@ export function startLoad(o: {
       },
     });
     const tickMs = 50;
-    while (emitted < o.plan.events) {
+    while (emitted < o.plan.events && !aborted) {
       const due = Math.min(o.plan.events, Math.floor(((Date.now() - started) / 1000) * o.ratePerSecond));
       for (; emitted < due; emitted++) {
         const e = o.plan.event(emitted);
@@ -64,7 +67,7 @@ export function startLoad(o: {
       }
       await new Promise((r) => setTimeout(r, tickMs));
     }
-    const report = await emitter.close({ timeoutMs: 600_000 });
+    const report = await emitter.close({ timeoutMs: aborted ? 5_000 : 600_000 });
     return {
       produced: emitted,
       acknowledged: report.stats.sent,
@@ -75,5 +78,11 @@ export function startLoad(o: {
   })();
   // A failure is the caller's to see when it awaits `done` (after its faults), not an unhandled rejection now.
   done.catch(() => {});
-  return { emitted: () => emitted, done };
+  return {
+    emitted: () => emitted,
+    done,
+    abort: () => {
+      aborted = true;
+    },
+  };
 }

@@ -153,7 +153,10 @@ export async function startPipeline(run: ChaosRun, o: PipelineOptions): Promise<
   const viaProxy = { ...common, CLICKHOUSE_URL: `http://127.0.0.1:${ports.proxy}` };
   const all = () => Object.values(roles).flat();
   let clickhouse: ClickHouseClient | undefined;
+  const loads: Load[] = [];
   const stop = async () => {
+    // A load still running (its scenario failed) stops emitting before the roles stop.
+    for (const load of loads) load.abort();
     await Promise.all(all().map((p) => p.stop()));
     await clickhouse?.close().catch(() => {});
     await proxy.close();
@@ -189,14 +192,17 @@ export async function startPipeline(run: ChaosRun, o: PipelineOptions): Promise<
     proxy,
     roles,
     all,
-    startLoad: (ratePerSecond, options = {}) =>
-      startLoad({
+    startLoad: (ratePerSecond, options = {}) => {
+      const load = startLoad({
         brokers: run.cluster.brokers,
         topic: topics.events,
         plan: o.plan,
         ratePerSecond,
         ...options,
-      }),
+      });
+      loads.push(load);
+      return load;
+    },
     async progress() {
       const facts = await ch
         .query({ query: `SELECT count() AS n FROM ${database}.usage_events`, format: 'JSONEachRow' })

@@ -4,7 +4,13 @@ import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { StackError } from './errors.js';
 import { requireJava } from './kafka-jars.js';
-import { answersMetadata, exitCodeOf, kafkaJava, stopStaleBroker } from './kafka-process.js';
+import {
+  answersMetadata,
+  describeClusterOnce,
+  exitCodeOf,
+  kafkaJava,
+  stopStaleBroker,
+} from './kafka-process.js';
 import { canConnect, isAlive, tailFile, terminate, waitFor } from './process.js';
 
 export interface KafkaClusterOptions {
@@ -292,18 +298,5 @@ function clusterNode(o: KafkaClusterOptions, n: NodePorts, all: NodePorts[], bro
 
 /** True when the cluster's metadata lists node `id` as a live broker. */
 async function registered(brokers: string, id: number): Promise<boolean> {
-  const admin = new Kafka({
-    brokers: brokers.split(','),
-    logLevel: logLevel.NOTHING,
-    retry: { retries: 0 },
-  }).admin();
-  try {
-    await admin.connect();
-    const cluster = await admin.describeCluster();
-    return cluster.brokers.some((b) => b.nodeId === id);
-  } catch {
-    return false;
-  } finally {
-    await admin.disconnect().catch(() => {});
-  }
+  return (await describeClusterOnce(brokers))?.brokers.some((b) => b.nodeId === id) ?? false;
 }

@@ -40,8 +40,10 @@ export function exitCodeOf(child: ChildProcess): Promise<number> {
   });
 }
 
-/** True when the brokers answer a metadata request with at least `minBrokers` brokers and a controller. */
-export async function answersMetadata(brokers: string, minBrokers = 1): Promise<boolean> {
+/** The cluster as the brokers describe it, or undefined when they do not answer (one try, no retries). */
+export async function describeClusterOnce(
+  brokers: string,
+): Promise<{ brokers: Array<{ nodeId: number }>; controller: number | null } | undefined> {
   const admin = new Kafka({
     brokers: brokers.split(','),
     logLevel: logLevel.NOTHING,
@@ -49,13 +51,18 @@ export async function answersMetadata(brokers: string, minBrokers = 1): Promise<
   }).admin();
   try {
     await admin.connect();
-    const cluster = await admin.describeCluster();
-    return cluster.brokers.length >= minBrokers && cluster.controller !== null;
+    return await admin.describeCluster();
   } catch {
-    return false;
+    return undefined;
   } finally {
     await admin.disconnect().catch(() => {});
   }
+}
+
+/** True when the brokers answer a metadata request with at least `minBrokers` brokers and a controller. */
+export async function answersMetadata(brokers: string, minBrokers = 1): Promise<boolean> {
+  const cluster = await describeClusterOnce(brokers);
+  return cluster !== undefined && cluster.brokers.length >= minBrokers && cluster.controller !== null;
 }
 
 /** A broker left behind by a killed run would hold the ports and the data directory lock. */
